@@ -1,0 +1,5 @@
+"""``python -m knotwork`` runs the command line."""
+
+from knotwork.cli import main
+
+main()

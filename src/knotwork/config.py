@@ -1,0 +1,54 @@
+"""Settings, read once at the edge (CLI, API) from ``KNOTWORK_*`` environment variables.
+
+>>> s = Settings.from_env({"KNOTWORK_DATABASE_URL": "sqlite:///tmp/k.db"})
+>>> s.database_url
+'sqlite:///tmp/k.db'
+>>> Settings.from_env({}).database_url
+'sqlite:///knotwork.db'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from knotwork.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///knotwork.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What can be configured.
+
+    ``database_url``: ``sqlite:///path`` or ``postgresql://...`` (``KNOTWORK_DATABASE_URL``).
+    ``bot_patterns``: regular expressions that mark an author as a bot, matched against
+    ``name <email>`` (``KNOTWORK_BOT_PATTERNS``, separated by ``;``); empty means the defaults.
+    ``jobs``: git processes run in parallel during ingest (``KNOTWORK_JOBS``; 0 = one per core).
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    bot_patterns: tuple[str, ...] = ()
+    jobs: int = 0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``env`` (default: ``os.environ``)."""
+        env = os.environ if env is None else env
+        patterns = tuple(p for p in env.get("KNOTWORK_BOT_PATTERNS", "").split(";") if p)
+        jobs_text = env.get("KNOTWORK_JOBS", "0") or "0"
+        try:
+            jobs = int(jobs_text)
+        except ValueError:
+            raise ConfigError(
+                f"expected a whole number, got {jobs_text!r}", place="KNOTWORK_JOBS"
+            ) from None
+        return cls(
+            database_url=env.get("KNOTWORK_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            bot_patterns=patterns,
+            jobs=jobs,
+        )
+
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]

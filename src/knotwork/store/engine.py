@@ -1,0 +1,158 @@
+"""Opening a store: database URLs, engines, and schema migrations (Alembic).
+
+``sqlite:///path`` is the embedded default; ``postgresql://...`` the server database (with the
+``[postgres]`` extra installed). Opening a store brings its schema to the newest version.
+
+>>> store = Store.open("sqlite://")          # an in-memory store
+>>> store.backend
+'sqlite'
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from knotwork.errors import ConfigError, StoreError
+
+
+def normalize_url(url: str) -> str:
+    """The SQLAlchemy URL for a user's database URL.
+
+    >>> normalize_url("postgresql://localhost/test")
+    'postgresql+psycopg://localhost/test'
+    >>> normalize_url("sqlite:///k.db")
+    'sqlite:///k.db'
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "knotwork.store:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+class Store:
+    """A connection to one store; use :meth:`open`.
+
+    ``engine`` is the SQLAlchemy engine; :meth:`begin` gives a connection in a transaction.
+    """
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        """Open (and by default create or migrate) the store at ``url``."""
+        try:
+            sa_url = make_url(normalize_url(url))
+        except ArgumentError:
+            raise ConfigError(
+                "not a database URL; use sqlite:///path or postgresql://host/db", place=url
+            ) from None
+        options: dict[str, Any] = {}
+        if sa_url.get_backend_name() == "sqlite":
+            database = sa_url.database or ""
+            if database in ("", ":memory:"):
+                options["poolclass"] = StaticPool
+                options["connect_args"] = {"check_same_thread": False}
+            elif (folder := os.path.dirname(os.path.abspath(database))) and not os.path.isdir(
+                folder
+            ):
+                raise ConfigError("the folder of the database file does not exist", place=url)
+        elif sa_url.get_backend_name() == "postgresql":
+            options["pool_pre_ping"] = True
+        else:
+            raise ConfigError("unsupported database; use sqlite or postgresql", place=url)
+        try:
+            engine = create_engine(sa_url, **options)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                f"the driver is missing ({exc.name}); install knotwork[postgres]", place=url
+            ) from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine, url)
+        if upgrade:
+            store.upgrade()
+        return store
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except OperationalError as exc:
+            raise StoreError(str(exc.orig), place=self.url) from exc
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reading."""
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except OperationalError as exc:
+            raise StoreError(str(exc.orig), place=self.url) from exc
+
+    def schema_version(self) -> str | None:
+        """The Alembic revision the store is at (None for an empty database)."""
+        with self.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def upgrade(self) -> None:
+        """Create or migrate the schema to the newest revision."""
+        try:
+            with self.begin() as connection:
+                config = _alembic_config(connection)
+                head = ScriptDirectory.from_config(config).get_current_head()
+                current = MigrationContext.configure(connection).get_current_revision()
+                if current == head:
+                    return
+                known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
+                if current is not None and current not in known:
+                    raise StoreError(
+                        f"the store is at schema revision {current}, newer than this Knotwork",
+                        place=self.url,
+                    )
+                command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store: {exc}", place=self.url) from exc
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+
+__all__ = ["Store", "normalize_url"]

@@ -1,0 +1,73 @@
+"""The tables of the store (SQLAlchemy Core), one schema for SQLite and PostgreSQL.
+
+Ids are stable 63-bit hashes made by the sources (see :mod:`knotwork.model`), so a batch is
+written without reading ids back, and the same data gives the same rows on every backend.
+JSON attributes are kept as canonical JSON text so that :func:`knotwork.store.digest.digest`
+is backend-independent. The tables are created by the Alembic migrations in
+``store/migrations``; this module only describes them for queries.
+
+>>> sorted(metadata.tables)
+['aliases', 'links', 'nodes', 'sources', 'texts']
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("time", BigInteger),
+    Column("flags", Integer, nullable=False, server_default="0"),
+    Column("attrs", Text, nullable=False, server_default="{}"),
+    Index("ix_nodes_kind_key", "kind", "key"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("src", BigInteger, nullable=False, index=True),
+    Column("dst", BigInteger, nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("time", BigInteger),
+    Column("weight", Float, nullable=False, server_default="1"),
+    Column("flags", Integer, nullable=False, server_default="0"),
+    Column("source", String(32), nullable=False),
+    Column("attrs", Text, nullable=False, server_default="{}"),
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("person", BigInteger, nullable=False, index=True),
+    Index("ix_aliases_kind_value", "kind", "value"),
+)
+
+texts = Table(
+    "texts",
+    metadata,
+    Column("node", BigInteger, primary_key=True, autoincrement=False),
+    Column("text", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("location", Text, nullable=False),
+    Column("cursor", Text, nullable=False, server_default="{}"),
+    Column("updated", BigInteger, nullable=False),
+)
+
+__all__ = ["aliases", "links", "metadata", "nodes", "sources", "texts"]
