@@ -100,7 +100,11 @@ class Store:
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine, url)
         if upgrade:
-            store.upgrade()
+            try:
+                store.upgrade()
+            except BaseException:
+                store.close()  # a store that failed to open keeps no connections
+                raise
         return store
 
     @property

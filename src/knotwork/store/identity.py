@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, distinct, func, select
+from sqlalchemy import Connection, distinct, func, or_, select
 
 from knotwork.errors import InputError, NotFoundError
 from knotwork.model import Flag, LinkKind, NodeKind
@@ -36,15 +36,14 @@ PERSON_TO_ITEM = tuple(
 
 def _candidates(connection: Connection, text: str) -> list[int]:
     aliases, nodes = schema.aliases, schema.nodes
-    lowered = text.strip().lower()
+    stripped = text.strip()
+    lowered = stripped.lower()
+    # SQLite's lower() folds ASCII letters only: the exact spelling must match as well
+    same = or_(func.lower(aliases.c.value) == lowered, aliases.c.value == stripped)
     queries = (
-        select(aliases.c.person)
-        .where(aliases.c.kind == "email", aliases.c.value == lowered)
-        .distinct(),
+        select(aliases.c.person).where(aliases.c.kind == "email", same).distinct(),
         select(nodes.c.id).where(nodes.c.kind == NodeKind.PERSON.value, nodes.c.key == lowered),
-        select(aliases.c.person)
-        .where(aliases.c.kind.in_(("name", "handle")), func.lower(aliases.c.value) == lowered)
-        .distinct(),
+        select(aliases.c.person).where(aliases.c.kind.in_(("name", "handle")), same).distinct(),
     )
     for query in queries:
         found = sorted(row[0] for row in connection.execute(query))

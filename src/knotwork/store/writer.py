@@ -3,8 +3,9 @@
 A record whose main node (``Record.key``) is already stored is a **duplicate** and is skipped;
 everything else is inserted with ``ON CONFLICT DO NOTHING`` on the stable ids, so writing the
 same batch twice changes nothing. Nodes met again are merged by order-independent rules (flags
-are OR-ed; name and time are those of the latest activity), so that the store, and its digest,
-do not depend on the order in which batches arrive.
+are OR-ed; name, time and attrs are those of the latest activity), so that the store, and its
+digest, do not depend on the order in which batches arrive. "Latest" orders sightings by (time,
+name, attrs), comparing text by code point on every backend, so that ties break the same way.
 
 >>> from knotwork.model import Node, NodeKind, Record
 >>> from knotwork.ingest.base import Batch
@@ -72,7 +73,7 @@ def _existing(connection: Connection, keys: Sequence[int]) -> set[int]:
 
 
 def _merge_nodes(records: Iterable[Record]) -> list[dict[str, Any]]:
-    """One row per node id; the latest (time, name) and the OR of the flags win."""
+    """One row per node id; the latest (time, name, attrs) and the OR of the flags win."""
     merged: dict[int, Node] = {}
     flags: dict[int, int] = {}
     for record in records:
@@ -96,10 +97,10 @@ def _merge_nodes(records: Iterable[Record]) -> list[dict[str, Any]]:
 
 
 def _later(node: Node, seen: Node) -> bool:
-    return (-1 if node.time is None else node.time, node.name) > (
-        -1 if seen.time is None else seen.time,
-        seen.name,
-    )
+    def order(n: Node) -> tuple[int, str, str]:
+        return (-1 if n.time is None else n.time, n.name, canonical_json(n.attrs))
+
+    return order(node) > order(seen)
 
 
 def _write_nodes(store: Store, connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -107,13 +108,18 @@ def _write_nodes(store: Store, connection: Connection, rows: list[dict[str, Any]
         return
     statement = _insert(store, schema.nodes)
     new, old = statement.excluded, schema.nodes.c
-    later = tuple_(_coalesce(new.time), new.name) > tuple_(_coalesce(old.time), old.name)
+
+    def order(c: Any) -> Any:
+        return tuple_(_coalesce(c.time), _bytewise(store, c.name), _bytewise(store, c.attrs))
+
+    later = order(new) > order(old)
     statement = statement.on_conflict_do_update(
         index_elements=[old.id],
         set_={
             "flags": old.flags.op("|")(new.flags),
             "name": case((later, new.name), else_=old.name),
             "time": case((later, new.time), else_=old.time),
+            "attrs": case((later, new.attrs), else_=old.attrs),
         },
     )
     connection.execute(statement, rows)
@@ -121,6 +127,12 @@ def _write_nodes(store: Store, connection: Connection, rows: list[dict[str, Any]
 
 def _coalesce(column: Any) -> Any:
     return func.coalesce(column, -1)
+
+
+def _bytewise(store: Store, column: Any) -> Any:
+    """``column`` compared by code point, as Python compares str (SQLite's default BINARY
+    already does; PostgreSQL's default collation may be linguistic, e.g. en_US.UTF-8)."""
+    return column.collate("C") if store.backend == "postgresql" else column
 
 
 def _write_ignoring(
@@ -150,8 +162,12 @@ def _write_cursor(store: Store, connection: Connection, source: SourceInfo, curs
 def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, int]:
     """Write ``batch`` and its cursor in one transaction; return (ingested, duplicates)."""
     with store.begin() as connection:
-        existing = _existing(connection, [r.key for r in batch.records])
-        fresh = [r for r in batch.records if r.key not in existing]
+        seen = _existing(connection, [r.key for r in batch.records])
+        fresh = []
+        for record in batch.records:  # a record met twice in one batch is a duplicate too
+            if record.key not in seen:
+                seen.add(record.key)
+                fresh.append(record)
         _write_nodes(store, connection, _merge_nodes(fresh))
         links = {link.id: link for r in fresh for link in r.links}
         _write_ignoring(
