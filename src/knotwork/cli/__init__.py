@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from knotwork.cli import db, ingest, inspect
+from knotwork.cli import ask, db, ingest, inspect
 
 app = typer.Typer(
     name="knotwork",
@@ -25,6 +25,9 @@ app.add_typer(db.app, name="db")
 app.command()(inspect.stats)
 app.command()(inspect.person)
 app.command()(inspect.digest)
+app.command(name="who-knows")(ask.who_knows)
+app.command()(ask.top)
+app.command()(ask.explain)
 
 
 def main() -> None:

@@ -1,0 +1,333 @@
+"""GraphView: an in-memory, read-only projection of the store at a moment ``as_of``.
+
+A view reads the ``nodes`` and ``links`` tables with one plain ``SELECT`` each and turns them
+into numpy arrays (no Python loop per link): a **node index** (sorted ids, kinds, flags, keys),
+the links as parallel arrays of node positions, and their **decayed weights**. Every algorithm
+runs on matrices made from a view: :meth:`GraphView.matrix` weighs each link kind forward
+(``src -> dst``) and backward, and :meth:`GraphView.person_item` /
+:meth:`GraphView.person_person` are the projections used by services.
+
+Decay: a link of weight ``w`` made ``age`` seconds before ``as_of`` counts
+``w * 0.5 ** (age / half_life)``. With an explicit ``as_of``, links made later are left out,
+and so are links flagged ``TIME_SUSPECT`` or without a time (they cannot be placed in time);
+without one, the reference moment is the newest trusted link, and undated or suspect links
+count as one half-life old.
+
+>>> from knotwork.graph.sample import sample_store
+>>> view = GraphView.build(sample_store())
+>>> view.n_nodes, view.n_links
+(9, 12)
+>>> bool(view.weight.max() <= 1.0)
+True
+>>> view.index_of(view.ids[3]) == 3
+True
+"""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sqlalchemy import text
+
+from knotwork.model import Flag, LinkKind, NodeKind
+from knotwork.store.engine import Store
+
+DAY = 86_400
+DEFAULT_HALF_LIFE_DAYS = 365.0
+
+#: Codes of node and link kinds in the arrays of a view (position in these tuples).
+NODE_KINDS: tuple[str, ...] = tuple(k.value for k in NodeKind)
+LINK_KINDS: tuple[str, ...] = tuple(k.value for k in LinkKind)
+
+#: Link kinds from a person to an item they took part in (knowledge, not only authorship).
+PARTICIPATION: tuple[str, ...] = (
+    LinkKind.AUTHORED.value,
+    LinkKind.REVIEWS.value,
+    LinkKind.ACKS.value,
+    LinkKind.TESTS.value,
+    LinkKind.REPORTS.value,
+    LinkKind.SUGGESTS.value,
+    LinkKind.HANDLES.value,
+)
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+LINK_QUERY = "SELECT src, dst, kind, time, weight, flags FROM links"
+NODE_QUERY = "SELECT id, kind, key, flags FROM nodes"
+
+
+def _codes(values: Sequence[str], vocabulary: tuple[str, ...]) -> npt.NDArray[np.int16]:
+    """Codes of ``values`` in ``vocabulary`` (-1 for unknown values), vectorised per distinct."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int16)
+    distinct, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    lookup = np.array([vocabulary.index(v) if v in vocabulary else -1 for v in distinct.tolist()])
+    return lookup[inverse].astype(np.int16)
+
+
+def fingerprint(store: Store) -> tuple[Any, ...]:
+    """A cheap token that changes when the store's content changes (counts and cursors)."""
+    with store.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM nodes), "
+                "(SELECT count(*) FROM aliases), (SELECT max(updated) FROM sources)"
+            )
+        ).one()
+        cursors = tuple(
+            connection.execute(text("SELECT name, cursor FROM sources ORDER BY name")).all()
+        )
+    return (*tuple(row), cursors)
+
+
+@dataclass(eq=False)
+class GraphView:
+    """Nodes and decayed links of a store at ``as_of`` (Unix seconds), as numpy arrays.
+
+    ``ids`` are the sorted node ids (position = node index); ``kind`` codes index
+    :data:`NODE_KINDS`; ``src``/``dst``/``link_kind``/``time``/``weight`` describe the links
+    kept in the view, ``weight`` already decayed. ``last_active`` is, per node, the time of its
+    newest outgoing participation link (-1 when none).
+    """
+
+    ids: IntArray
+    kind: npt.NDArray[np.int16]
+    flags: IntArray
+    keys: list[str]
+    src: IntArray
+    dst: IntArray
+    link_kind: npt.NDArray[np.int16]
+    time: IntArray
+    weight: FloatArray
+    as_of: int
+    half_life_days: float
+    last_active: IntArray
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """How many nodes the view holds."""
+        return len(self.ids)
+
+    @property
+    def n_links(self) -> int:
+        """How many links the view holds."""
+        return len(self.src)
+
+    @classmethod
+    def build(
+        cls,
+        store: Store,
+        *,
+        as_of: int | None = None,
+        half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    ) -> GraphView:
+        """Read the store into a view (see the module docstring for ``as_of`` and decay)."""
+        raw = store.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(NODE_QUERY)
+            node_rows = cursor.fetchall()
+            cursor.execute(LINK_QUERY)
+            link_rows = cursor.fetchall()
+            cursor.close()
+        finally:
+            raw.close()
+        return cls.from_rows(node_rows, link_rows, as_of=as_of, half_life_days=half_life_days)
+
+    @classmethod
+    def from_rows(
+        cls,
+        node_rows: Sequence[Any],
+        link_rows: Sequence[Any],
+        *,
+        as_of: int | None = None,
+        half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    ) -> GraphView:
+        """A view from rows shaped as :data:`NODE_QUERY` and :data:`LINK_QUERY` return them."""
+        n_id, n_kind, n_key, n_flags = _columns(node_rows, 4)
+        ids = np.asarray(n_id, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        kinds = _codes(n_kind, NODE_KINDS)[order]
+        flags = np.asarray(n_flags, dtype=np.int64)[order]
+        keys = [n_key[i] for i in order.tolist()]
+
+        l_src, l_dst, l_kind, l_time, l_weight, l_flags = _columns(link_rows, 6)
+        src = np.searchsorted(ids, np.asarray(l_src, dtype=np.int64))
+        dst = np.searchsorted(ids, np.asarray(l_dst, dtype=np.int64))
+        link_kind = _codes(l_kind, LINK_KINDS)
+        times = np.array([-1 if t is None else t for t in l_time], dtype=np.int64)
+        weights = np.asarray(l_weight, dtype=np.float64)
+        lflags = np.asarray(l_flags, dtype=np.int64)
+
+        n = len(ids)
+        src_c, dst_c = np.minimum(src, n - 1), np.minimum(dst, n - 1)
+        known = (
+            (src < n) & (dst < n) & (link_kind >= 0) if n else np.zeros(len(src), dtype=np.bool_)
+        )
+        if n:
+            known &= (ids[src_c] == np.asarray(l_src, dtype=np.int64)) & (
+                ids[dst_c] == np.asarray(l_dst, dtype=np.int64)
+            )
+        trusted = (times >= 0) & ((lflags & int(Flag.TIME_SUSPECT)) == 0)
+        if as_of is None:
+            reference = int(times[trusted].max()) if trusted.any() else int(_time.time())
+            keep = known
+        else:
+            reference = int(as_of)
+            keep = known & trusted & (times <= reference)
+        half_life = half_life_days * DAY
+        age = np.where(trusted, np.maximum(reference - times, 0), half_life).astype(np.float64)
+        decayed = weights * np.exp2(-age / half_life)
+
+        src, dst, link_kind = src[keep], dst[keep], link_kind[keep]
+        times, decayed, trusted = times[keep], decayed[keep], trusted[keep]
+        last_active = np.full(n, -1, dtype=np.int64)
+        participation = np.isin(link_kind, [LINK_KINDS.index(k) for k in PARTICIPATION])
+        mask = participation & trusted
+        np.maximum.at(last_active, src[mask], times[mask])
+        return cls(
+            ids=ids,
+            kind=kinds,
+            flags=flags,
+            keys=keys,
+            src=src.astype(np.int64),
+            dst=dst.astype(np.int64),
+            link_kind=link_kind,
+            time=times,
+            weight=decayed,
+            as_of=reference,
+            half_life_days=half_life_days,
+            last_active=last_active,
+        )
+
+    # -- node index -------------------------------------------------------------------------
+
+    def index_of(self, node_id: int) -> int:
+        """The position of ``node_id`` in the view; ``KeyError`` when it is not there."""
+        position = int(np.searchsorted(self.ids, node_id))
+        if position >= len(self.ids) or int(self.ids[position]) != node_id:
+            raise KeyError(node_id)
+        return position
+
+    def mask(self, *kinds: NodeKind | str) -> BoolArray:
+        """Which nodes are of one of ``kinds``."""
+        codes = [NODE_KINDS.index(NodeKind(k).value) for k in kinds]
+        return np.isin(self.kind, codes)
+
+    def people(self, *, bots: bool = False) -> BoolArray:
+        """Which nodes are people (bots left out unless ``bots``)."""
+        people = self.mask(NodeKind.PERSON)
+        if not bots:
+            people &= (self.flags & int(Flag.BOT)) == 0
+        return people
+
+    # -- matrices ---------------------------------------------------------------------------
+
+    def matrix(self, weights: Mapping[str, tuple[float, float]]) -> sp.csr_matrix:
+        """An ``n x n`` CSR matrix: each link adds ``w * forward`` at (src, dst) and
+        ``w * backward`` at (dst, src), with (forward, backward) = ``weights[kind]``.
+
+        Kinds not in ``weights`` are left out; repeated links between a pair add up.
+        """
+        key = ("matrix", tuple(sorted(weights.items())))
+        if key in self._cache:
+            return self._cache[key]
+        forward = np.zeros(len(LINK_KINDS))
+        backward = np.zeros(len(LINK_KINDS))
+        for name, (fw, bw) in weights.items():
+            forward[LINK_KINDS.index(LinkKind(name).value)] = fw
+            backward[LINK_KINDS.index(LinkKind(name).value)] = bw
+        fw_w = self.weight * forward[self.link_kind]
+        bw_w = self.weight * backward[self.link_kind]
+        rows = np.concatenate([self.src, self.dst])
+        cols = np.concatenate([self.dst, self.src])
+        data = np.concatenate([fw_w, bw_w])
+        keep = data > 0
+        n = self.n_nodes
+        result = sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=(n, n))
+        result.sum_duplicates()
+        self._cache[key] = result
+        return result
+
+    def person_item(self, weights: Mapping[str, float] | None = None) -> sp.csr_matrix:
+        """People x nodes: the decayed weight of each person's participation in each item.
+
+        ``weights`` per participation kind (default 1 each); rows of non-people are empty.
+        """
+        chosen = weights or {k: 1.0 for k in PARTICIPATION}
+        return self.matrix({k: (w, 0.0) for k, w in chosen.items()})
+
+    def person_person(self, weights: Mapping[str, float] | None = None) -> sp.csr_matrix:
+        """People x people: how much two people took part in the same items (no diagonal)."""
+        incidence = self.person_item(weights)
+        product = (incidence @ incidence.T).tocsr()
+        product.setdiag(0)
+        product.eliminate_zeros()
+        return product
+
+    def memo(self, key: Any, make: Any) -> Any:
+        """A value computed once per view (``make()``), e.g. an index built by a service."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+
+def _columns(rows: Sequence[Any], width: int) -> list[list[Any]]:
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+_VIEWS: dict[tuple[str, int | None, float], tuple[tuple[Any, ...], GraphView]] = {}
+_LOCK = threading.Lock()
+
+
+def cached_view(
+    store: Store,
+    *,
+    as_of: int | None = None,
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+) -> GraphView:
+    """The view of ``store`` for these settings, rebuilt only when the store changed.
+
+    >>> from knotwork.graph.sample import sample_store
+    >>> store = sample_store()
+    >>> cached_view(store) is cached_view(store)
+    True
+    """
+    memory = store.url.rstrip("/") == "sqlite:" or ":memory:" in store.url
+    key = (store.url + (f"#{id(store.engine)}" if memory else ""), as_of, half_life_days)
+    token = fingerprint(store)
+    with _LOCK:
+        hit = _VIEWS.get(key)
+        if hit is not None and hit[0] == token:
+            return hit[1]
+    view = GraphView.build(store, as_of=as_of, half_life_days=half_life_days)
+    with _LOCK:
+        if len(_VIEWS) > 16:
+            _VIEWS.clear()
+        _VIEWS[key] = (token, view)
+    return view
+
+
+__all__ = [
+    "DAY",
+    "DEFAULT_HALF_LIFE_DAYS",
+    "LINK_KINDS",
+    "NODE_KINDS",
+    "PARTICIPATION",
+    "GraphView",
+    "cached_view",
+    "fingerprint",
+]

@@ -1,0 +1,152 @@
+"""Expertise: seeds from paths and text, personalized PageRank, evidence, time, bots."""
+
+from __future__ import annotations
+
+import pytest
+
+from knotwork.errors import InputError, NotFoundError
+from knotwork.graph.sample import commit_record, store_of
+from knotwork.graph.view import cached_view
+from knotwork.services.expertise import (
+    DEFAULT_SETTINGS,
+    ExpertiseIndex,
+    explain,
+    who_knows,
+    with_changes,
+)
+from knotwork.store.engine import Store
+
+T = 1_600_000_000
+DAY = 86_400
+
+
+def project() -> Store:
+    """ice: ada writes, mo (maintainer) acks and handles; eal: eve writes, old leaves long ago."""
+    records = []
+    for i in range(6):
+        records.append(
+            commit_record(
+                f"ice{i}",
+                "ada@x.org",
+                T + i * DAY,
+                [f"drivers/net/ice/ice_{i % 2}.c"],
+                f"net/ice: fix rx queue {i}",
+                acks=["mo@x.org"],
+                handles=["mo@x.org"],
+            )
+        )
+    records.append(commit_record("ice9", "zed@x.org", T, ["drivers/net/ice2/x.c"], "net/ice2"))
+    for i in range(4):
+        records.append(
+            commit_record(
+                f"eal{i}",
+                "eve@x.org",
+                T + i * DAY,
+                ["lib/eal/eal_memory.c", "lib/eal/eal.h"],
+                f"eal: memory hotplug support {i}",
+            )
+        )
+    for i in range(8):  # a past expert of EAL, gone for five years
+        records.append(
+            commit_record(
+                f"old{i}",
+                "old@x.org",
+                T - 2000 * DAY,
+                ["lib/eal/eal_memory.c"],
+                "eal: memory rework",
+            )
+        )
+    records.append(commit_record("bot0", "bot:ci@x.org", T + 9 * DAY, ["lib/eal/eal.h"], "bump"))
+    return store_of(records)
+
+
+def keys(store: Store, query: str, **options: object) -> list[str]:
+    return [e.key for e in who_knows(store, query, **options).experts]  # type: ignore[arg-type]
+
+
+def test_path_prefix_finds_authors_and_maintainers_who_ack() -> None:
+    store = project()
+    found = keys(store, "drivers/net/ice/")
+    assert set(found[:2]) == {"ada@x.org", "mo@x.org"}
+    assert "zed@x.org" not in found[:2]  # ice2 is another folder
+
+
+def test_reviews_and_acks_count_as_knowledge() -> None:
+    answer = who_knows(project(), "drivers/net/ice/ice_0.c")
+    mo = next(e for e in answer.experts if e.key == "mo@x.org")
+    assert mo.evidence and set(mo.evidence[0].links) == {"acks", "handles"}
+    assert mo.evidence[0].files == ["drivers/net/ice/ice_0.c"]
+
+
+def test_people_gone_long_are_discounted_and_shown_inactive() -> None:
+    answer = who_knows(project(), "lib/eal/eal_memory.c")
+    assert answer.experts[0].key == "eve@x.org"
+    old = next(e for e in answer.experts if e.key == "old@x.org")
+    assert old.inactive and not answer.experts[0].inactive
+
+
+def test_as_of_asks_the_graph_as_it_stood() -> None:
+    store = project()
+    assert keys(store, "lib/eal/", as_of=T - 1000 * DAY) == ["old@x.org"]
+
+
+def test_bots_are_never_experts() -> None:
+    assert "ci@x.org" not in keys(project(), "lib/eal/eal.h", limit=50)
+
+
+def test_free_text_seeds_from_commit_messages() -> None:
+    answer = who_knows(project(), "memory hotplug")
+    assert answer.experts[0].key == "eve@x.org"
+    assert answer.terms == [
+        {"term": "memory hotplug", "kind": "text", "matched": 13}
+    ]  # 12 messages, 1 path
+
+
+def test_globs_and_path_matching() -> None:
+    view = cached_view(project())
+    index = ExpertiseIndex.of(view, DEFAULT_SETTINGS)
+
+    def paths(term: str) -> list[str]:
+        return sorted(view.keys[i] for i in index.match_path(term))
+
+    assert paths("drivers/net/ice") == ["drivers/net/ice/ice_0.c", "drivers/net/ice/ice_1.c"]
+    assert paths("drivers/net/ice/") == paths("drivers/net/ice")
+    assert paths("drivers/net/ice*") == [*paths("drivers/net/ice"), "drivers/net/ice2/x.c"]
+    assert paths("lib/eal/*.h") == ["lib/eal/eal.h"]
+    assert paths("./lib/eal/eal.h") == ["lib/eal/eal.h"]
+    assert paths("lib/eal/eal") == []
+    assert paths("nowhere/") == []
+
+
+def test_specific_paths_weigh_more_than_broad_ones() -> None:
+    view = cached_view(project())
+    index = ExpertiseIndex.of(view, DEFAULT_SETTINGS)
+    seeds, terms = index.seeds(None, "drivers/ lib/eal/eal.h")
+    assert [t["matched"] for t in terms] == [3, 1]
+    one_driver_file = index.match_path("drivers/net/ice/ice_0.c")[0]
+    eal_h = index.match_path("lib/eal/eal.h")[0]
+    assert seeds[eal_h] > seeds[one_driver_file]
+
+
+def test_unmatched_and_empty_queries() -> None:
+    store = project()
+    assert who_knows(store, "no/such/path").experts == []
+    with pytest.raises(InputError):
+        who_knows(store, "  ")
+
+
+def test_explain_breaks_mass_down_by_kind_of_link() -> None:
+    store = project()
+    why = explain(store, "mo@x.org", "drivers/net/ice/")
+    assert why["rank"] in (1, 2)
+    assert set(why["links"]) == {"acks", "handles"}
+    assert sum(why["links"].values()) == pytest.approx(1.0)
+    assert len(why["evidence"]) == 6
+    with pytest.raises(NotFoundError):
+        explain(store, "nobody@x.org", "x")
+
+
+def test_settings_change_the_answer() -> None:
+    store = project()
+    only_authors = with_changes(DEFAULT_SETTINGS, weights={"authored": 1.0, "changed": 1.0})
+    assert "mo@x.org" not in keys(store, "drivers/net/ice/", settings=only_authors)
