@@ -220,8 +220,8 @@ def test_the_cursor_moves_with_each_batch_and_per_source(store: Store) -> None:
 def _fail_after_links(monkeypatch: pytest.MonkeyPatch) -> None:
     original = writer._write_ignoring
 
-    def write_then_fail(store: Store, connection: Any, table: Any, key: str, rows: Any) -> None:
-        original(store, connection, table, key, rows)
+    def write_then_fail(connection: Any, table: Any, key: str, rows: Any) -> None:
+        original(connection, table, key, rows)
         if table is schema.links:
             raise RuntimeError("disk full after the links")
 

@@ -135,6 +135,8 @@ class CommitParser:
         self.bots = re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
         self.max_time = (int(time.time()) if now is None else now) + 86_400
         self._bot_cache: dict[str, bool] = {}
+        self._people: dict[tuple[str, ...], tuple[Node, tuple[Alias, ...]]] = {}
+        self._files: dict[str, Node] = {}
 
     def parse(self, output: bytes, defects: Sequence[str] = ()) -> Iterator[Record]:
         """The records of every commit in ``output``, each with ``defects`` noted."""
@@ -214,18 +216,27 @@ class CommitParser:
         raw: tuple[str, str],
         activity: int | None,
     ) -> int:
+        known = self._people.get((name, email, *raw))
+        if known is None:
+            known = self._people[(name, email, *raw)] = self._identity(name, email, raw)
+        person, aliases = known
+        if activity is not None:
+            person = Node(person.id, person.kind, person.key, person.name, activity, person.flags)
+        record.nodes.append(person)
+        record.aliases.extend(aliases)
+        return person.id
+
+    def _identity(
+        self, name: str, email: str, raw: tuple[str, str]
+    ) -> tuple[Node, tuple[Alias, ...]]:
+        """The person node (without time) and aliases of one spelling of an identity."""
         flags = int(Flag.BOT) if self._is_bot(name, email) or self._is_bot(*raw) else 0
         person = Node.person(email, name.strip(), flags)
-        if activity is not None:
-            person = Node(person.id, person.kind, person.key, person.name, activity, flags)
-        record.nodes.append(person)
-        for value in {email.strip().lower(), raw[1].strip().lower()}:
-            if value:
-                record.aliases.append(Alias(AliasKind.EMAIL, value, person.id))
-        for value in {name.strip(), raw[0].strip()}:
-            if value:
-                record.aliases.append(Alias(AliasKind.NAME, value, person.id))
-        return person.id
+        emails = {email.strip().lower(), raw[1].strip().lower()} - {""}
+        names = {name.strip(), raw[0].strip()} - {""}
+        aliases = [Alias(AliasKind.EMAIL, value, person.id) for value in sorted(emails)]
+        aliases += [Alias(AliasKind.NAME, value, person.id) for value in sorted(names)]
+        return person, tuple(aliases)
 
     def _link(
         self,
@@ -310,8 +321,13 @@ class CommitParser:
             except UnicodeDecodeError:
                 path = raw_path.decode(errors="replace")
                 defects.append("invalid UTF-8 in a path")
-            node = file_id(self.origin, path)
-            record.nodes.append(Node(node, NodeKind.FILE, path, path))
+            file = self._files.get(path)
+            if file is None:
+                file = self._files[path] = Node(
+                    file_id(self.origin, path), NodeKind.FILE, path, path
+                )
+            node = file.id
+            record.nodes.append(file)
             link_id = make_id("link", "git", sha, "changed", str(node))
             record.links.append(
                 Link(link_id, record.key, node, LinkKind.CHANGED, when, 1.0, flags, attrs)

@@ -29,8 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, func, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, select
 
 from knotwork.ingest.base import Batch, Cursor, IngestReport, Source
 from knotwork.model import Node, Record, canonical_json
@@ -54,9 +53,25 @@ class SourceInfo:
         return cls(source.kind, source.name, source.location)
 
 
-def _insert(store: Store, table: Table) -> Any:
-    dialect = postgresql if store.backend == "postgresql" else sqlite
-    return dialect.insert(table)
+def _placeholder(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def _bytewise(connection: Connection) -> str:
+    """Text compared by code point, as Python compares str (SQLite's default BINARY already
+    does; PostgreSQL's default collation may be linguistic, e.g. en_US.UTF-8)."""
+    return ' COLLATE "C"' if connection.dialect.name == "postgresql" else ""
+
+
+def _insert_sql(connection: Connection, table: Table, conflict: str) -> str:
+    """``INSERT ... ON CONFLICT`` text for ``table``'s columns, in the driver's paramstyle.
+
+    The same statement serves SQLite and PostgreSQL; rows are passed as tuples straight to the
+    driver's ``executemany``: batches are large, and per-row work is what ingest pays for.
+    """
+    names = [f'"{column.name}"' for column in table.c]
+    marks = ", ".join([_placeholder(connection)] * len(names))
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks}) {conflict}"
 
 
 def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -72,91 +87,82 @@ def _existing(connection: Connection, keys: Sequence[int]) -> set[int]:
     return found
 
 
-def _merge_nodes(records: Iterable[Record]) -> list[dict[str, Any]]:
+_JSON_MEMO: dict[tuple[tuple[str, Any], ...], str] = {}
+
+
+def _json(attrs: dict[str, Any]) -> str:
+    """Canonical JSON of ``attrs``, memoised for the small flat dicts that most links carry."""
+    if not attrs:
+        return "{}"
+    try:
+        key = tuple(sorted(attrs.items()))
+        text = _JSON_MEMO.get(key)
+    except TypeError:  # unhashable values (lists): not memoised
+        return canonical_json(attrs)
+    if text is None:
+        text = canonical_json(attrs)
+        if len(_JSON_MEMO) < 100_000:
+            _JSON_MEMO[key] = text
+    return text
+
+
+def _merge_nodes(records: Iterable[Record]) -> list[tuple[Any, ...]]:
     """One row per node id; the latest (time, name, attrs) and the OR of the flags win."""
     merged: dict[int, Node] = {}
     flags: dict[int, int] = {}
     for record in records:
         for node in record.nodes:
             seen = merged.get(node.id)
-            flags[node.id] = flags.get(node.id, 0) | node.flags
-            if seen is None or _later(node, seen):
+            if seen is None:
                 merged[node.id] = node
+                flags[node.id] = node.flags
+            elif seen != node:
+                flags[node.id] |= node.flags
+                if _later(node, seen):
+                    merged[node.id] = node
     return [
-        {
-            "id": n.id,
-            "kind": n.kind.value,
-            "key": n.key,
-            "name": n.name,
-            "time": n.time,
-            "flags": flags[n.id],
-            "attrs": canonical_json(n.attrs),
-        }
+        (n.id, n.kind.value, n.key, n.name, n.time, flags[n.id], _json(n.attrs))
         for n in merged.values()
     ]
 
 
 def _later(node: Node, seen: Node) -> bool:
     def order(n: Node) -> tuple[int, str, str]:
-        return (-1 if n.time is None else n.time, n.name, canonical_json(n.attrs))
+        return (-1 if n.time is None else n.time, n.name, _json(n.attrs))
 
     return order(node) > order(seen)
 
 
-def _write_nodes(store: Store, connection: Connection, rows: list[dict[str, Any]]) -> None:
+def _write_nodes(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
-    statement = _insert(store, schema.nodes)
-    new, old = statement.excluded, schema.nodes.c
+    c = _bytewise(connection)
 
-    def order(c: Any) -> Any:
-        return tuple_(_coalesce(c.time), _bytewise(store, c.name), _bytewise(store, c.attrs))
+    def order(table: str) -> str:
+        return f"(COALESCE({table}.time, -1), {table}.name{c}, {table}.attrs{c})"
 
-    later = order(new) > order(old)
-    statement = statement.on_conflict_do_update(
-        index_elements=[old.id],
-        set_={
-            "flags": old.flags.op("|")(new.flags),
-            "name": case((later, new.name), else_=old.name),
-            "time": case((later, new.time), else_=old.time),
-            "attrs": case((later, new.attrs), else_=old.attrs),
-        },
+    later = f"{order('excluded')} > {order('nodes')}"
+    update = ", ".join(
+        f"{column} = CASE WHEN {later} THEN excluded.{column} ELSE nodes.{column} END"
+        for column in ("name", "time", "attrs")
     )
-    connection.execute(statement, rows)
-
-
-def _coalesce(column: Any) -> Any:
-    return func.coalesce(column, -1)
-
-
-def _bytewise(store: Store, column: Any) -> Any:
-    """``column`` compared by code point, as Python compares str (SQLite's default BINARY
-    already does; PostgreSQL's default collation may be linguistic, e.g. en_US.UTF-8)."""
-    return column.collate("C") if store.backend == "postgresql" else column
+    conflict = f"ON CONFLICT (id) DO UPDATE SET flags = nodes.flags | excluded.flags, {update}"
+    connection.exec_driver_sql(_insert_sql(connection, schema.nodes, conflict), rows)
 
 
 def _write_ignoring(
-    store: Store, connection: Connection, table: Table, key: str, rows: list[dict[str, Any]]
+    connection: Connection, table: Table, key: str, rows: list[tuple[Any, ...]]
 ) -> None:
     if rows:
-        statement = _insert(store, table).on_conflict_do_nothing(index_elements=[key])
-        connection.execute(statement, rows)
+        sql = _insert_sql(connection, table, f"ON CONFLICT ({key}) DO NOTHING")
+        connection.exec_driver_sql(sql, rows)
 
 
-def _write_cursor(store: Store, connection: Connection, source: SourceInfo, cursor: Cursor) -> None:
-    row = {
-        "name": source.name,
-        "kind": source.kind,
-        "location": source.location,
-        "cursor": canonical_json(cursor),
-        "updated": int(time.time()),
-    }
-    statement = _insert(store, schema.sources)
-    statement = statement.on_conflict_do_update(
-        index_elements=[schema.sources.c.name],
-        set_={k: statement.excluded[k] for k in ("kind", "location", "cursor", "updated")},
-    )
-    connection.execute(statement, [row])
+def _write_cursor(connection: Connection, source: SourceInfo, cursor: Cursor) -> None:
+    row = (source.name, source.kind, source.location, canonical_json(cursor), int(time.time()))
+    update = ", ".join(f"{k} = excluded.{k}" for k in ("kind", "location", "cursor", "updated"))
+    sql = _insert_sql(connection, schema.sources, f"ON CONFLICT (name) DO UPDATE SET {update}")
+    connection.exec_driver_sql(sql, [row])
 
 
 def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, int]:
@@ -168,48 +174,28 @@ def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, in
             if record.key not in seen:
                 seen.add(record.key)
                 fresh.append(record)
-        _write_nodes(store, connection, _merge_nodes(fresh))
+        _write_nodes(connection, _merge_nodes(fresh))
         links = {link.id: link for r in fresh for link in r.links}
+        kind = source.kind
         _write_ignoring(
-            store,
             connection,
             schema.links,
             "id",
             [
-                {
-                    "id": link.id,
-                    "src": link.src,
-                    "dst": link.dst,
-                    "kind": link.kind.value,
-                    "time": link.time,
-                    "weight": link.weight,
-                    "flags": link.flags,
-                    "source": source.kind,
-                    "attrs": canonical_json(link.attrs),
-                }
-                for link in links.values()
+                (k.id, k.src, k.dst, k.kind.value, k.time, k.weight, k.flags, kind, _json(k.attrs))
+                for k in links.values()
             ],
         )
-        aliases = {a.id: a for r in fresh for a in r.aliases}
+        aliases = {a for r in fresh for a in r.aliases}  # the same alias recurs in many records
         _write_ignoring(
-            store,
             connection,
             schema.aliases,
             "id",
-            [
-                {"id": i, "kind": a.kind.value, "value": a.value, "person": a.person}
-                for i, a in aliases.items()
-            ],
+            [(a.id, a.kind.value, a.value, a.person) for a in aliases],
         )
         texts = {node: text for r in fresh for node, text in r.texts.items()}
-        _write_ignoring(
-            store,
-            connection,
-            schema.texts,
-            "node",
-            [{"node": n, "text": t} for n, t in texts.items()],
-        )
-        _write_cursor(store, connection, source, batch.cursor)
+        _write_ignoring(connection, schema.texts, "node", list(texts.items()))
+        _write_cursor(connection, source, batch.cursor)
     return len(fresh), len(batch.records) - len(fresh)
 
 
