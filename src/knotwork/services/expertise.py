@@ -74,8 +74,8 @@ class ExpertiseSettings:
     weights: Mapping[str, float] = field(
         default_factory=lambda: {
             "authored": 1.0,
-            "reviews": 0.5,
-            "acks": 0.5,
+            "reviews": 1.0,
+            "acks": 1.0,
             "tests": 0.25,
             "reports": 0.15,
             "suggests": 0.15,
@@ -89,7 +89,7 @@ class ExpertiseSettings:
     path_specificity: float = 1.0
     text_share: float = 0.5
     text_seeds: int = 200
-    inactive_after_days: float = 5 * 365.0
+    inactive_after_days: float = 2 * 365.0
     commit_spread: float = 0.5
     file_activity: float = 0.5
     tol: float = 1e-6
