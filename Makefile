@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/knotwork ingest git . --db $(DB)
 	$(BIN)/knotwork stats --db $(DB)
+	$(BIN)/knotwork top people --limit 5 --db $(DB)
+	$(BIN)/knotwork who-knows src/knotwork/store/ --limit 3 --db $(DB)
 
 test: $(STAMP)
 	bash scripts/ensure-postgres.sh

@@ -75,6 +75,7 @@ DEFAULT_BOT_PATTERNS: tuple[str, ...] = (
     r"\b(?:dependabot|renovate-bot|mergify|github-actions|pre-commit-ci)\b",
 )
 
+_TRAILER_LINE = re.compile(r"^[ \t]*([A-Za-z][A-Za-z -]{1,18}):(.*)$", re.M)
 _IDENTITY = re.compile(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>")
 _BARE_EMAIL = re.compile(r"^<?([^<>\s]+@[^<>\s]+?)>?$")
 _MIN_TIME = 631_152_000  # 1990-01-01T00:00:00Z
@@ -263,14 +264,12 @@ class CommitParser:
     ) -> set[int]:
         """Links from trailers; returns the people who handled the commit (signed off)."""
         handled: set[int] = set()
-        for number, line in enumerate(message.split("\n"), start=1):
-            key, colon, value = line.partition(":")
-            if not colon or len(key) > 20:
-                continue
-            kind = TRAILERS.get(key.strip().lower())
+        for found in _TRAILER_LINE.finditer(message):
+            kind = TRAILERS.get(found.group(1).strip().lower())
             if kind is None:
                 continue
-            value = value.strip()
+            value, line = found.group(2).strip(), found.group(0)
+            number = message.count("\n", 0, found.start()) + 1
             match = _IDENTITY.match(value)
             if match is not None:
                 name, email = match.group(1).strip().strip('"'), match.group(2)
