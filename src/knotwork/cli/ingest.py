@@ -120,4 +120,164 @@ def ingest_git(
         raise typer.Exit(6)
 
 
+@app.command("mbox")
+def ingest_mbox(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE", help="mbox/mboxrd files, gzipped or not, or folders of them."
+        ),
+    ],
+    list_name: Annotated[
+        str | None,
+        typer.Option("--list", help="List of messages without List-Id [default: file name]."),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Messages per batch (one transaction each).")
+    ] = 2000,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest mail archives: people, messages, threads, lists, replies, mentioned files and mails.
+
+    Ingesting again skips files already read and reads only the mail appended since.
+    """
+    from knotwork.ingest.mbox import MboxSource
+
+    settings = Settings.from_env()
+    with open_store(db, as_json) as store:
+        source = MboxSource(
+            files,
+            list_name=list_name,
+            batch_size=batch_size,
+            bot_patterns=settings.bot_patterns or None,
+        )
+        report = run_with_progress(store, source, "messages", show=not as_json)
+    emit(as_json, report.to_dict(), lambda: print_report(report))
+    if report.rejected:
+        raise typer.Exit(6)
+
+
+@app.command("slack")
+def ingest_slack(
+    export: Annotated[
+        str, typer.Argument(metavar="EXPORT", help="A Slack workspace export: .zip or folder.")
+    ],
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Messages per batch (one transaction each).")
+    ] = 5000,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest a Slack export: users, channels and members, messages, threads, mentions, reactions.
+
+    Ingesting again (or a later export of the same workspace) reads only the days not yet read.
+    """
+    from knotwork.ingest.slack import SlackSource
+
+    with open_store(db, as_json) as store:
+        source = SlackSource(export, batch_size=batch_size)
+        report = run_with_progress(store, source, "messages", show=not as_json)
+    emit(as_json, report.to_dict(), lambda: print_report(report))
+    if report.rejected:
+        raise typer.Exit(6)
+
+
+@app.command("mattermost")
+def ingest_mattermost(
+    export: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A Mattermost bulk export: .jsonl, or a .zip of one."),
+    ],
+    site: Annotated[
+        str, typer.Option(help="Name of the server, the same for all its exports.")
+    ] = "default",
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Lines per batch (one transaction each).")
+    ] = 5000,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest a Mattermost bulk export: users, teams, channels, posts, replies, reactions.
+
+    An interrupted ingest of the same file resumes at the line where it stopped.
+    """
+    from knotwork.ingest.mattermost import MattermostSource
+
+    with open_store(db, as_json) as store:
+        source = MattermostSource(export, site=site, batch_size=batch_size)
+        report = run_with_progress(store, source, "lines", show=not as_json)
+    emit(as_json, report.to_dict(), lambda: print_report(report))
+    if report.rejected:
+        raise typer.Exit(6)
+
+
+@app.command("table")
+def ingest_table(
+    path: Annotated[
+        str, typer.Argument(metavar="FILE", help="A CSV, JSON lines, JSON array or matrix file.")
+    ],
+    mapping: Annotated[
+        str,
+        typer.Option("--map", metavar="TOML", help="Mapping of columns to nodes, links and times."),
+    ],
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Rows per batch (one transaction each).")
+    ] = 5000,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest a table of interactions under a mapping (see docs/sources.md).
+
+    Each row gives the nodes and links the mapping names; rows that cannot be read or mapped
+    are reported with their line. An unchanged file is not read again.
+    """
+    from knotwork.ingest.tabular import TableSource
+
+    with open_store(db, as_json) as store:
+        source = TableSource(path, mapping, batch_size=batch_size)
+        report = run_with_progress(store, source, "rows", show=not as_json)
+    emit(as_json, report.to_dict(), lambda: print_report(report))
+    if report.rejected:
+        raise typer.Exit(6)
+
+
+@app.command("orgchart")
+def ingest_orgchart(
+    path: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", help="A CSV: person, name, email, unit, manager, title, parent."
+        ),
+    ],
+    namespace: Annotated[
+        str, typer.Option(help="Keys the people without an email, and the units.")
+    ] = "orgchart",
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ROLE=HEADER",
+            help="Read a role from another column, e.g. --column person=EmployeeId.",
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest an org chart: units, who is a member of which, who reports to whom, titles."""
+    from knotwork.ingest.orgchart import OrgChartSource
+
+    columns = {}
+    for pair in column or []:
+        role, sep, header = pair.partition("=")
+        if not sep or not role.strip() or not header.strip():
+            raise typer.BadParameter(f"{pair!r} is not ROLE=HEADER", param_hint="--column")
+        columns[role.strip()] = header.strip()
+    with open_store(db, as_json) as store:
+        source = OrgChartSource(path, namespace=namespace, columns=columns)
+        report = run_with_progress(store, source, "people", show=not as_json)
+    emit(as_json, report.to_dict(), lambda: print_report(report))
+    if report.rejected:
+        raise typer.Exit(6)
+
+
 __all__ = ["app", "print_report", "run_with_progress"]
