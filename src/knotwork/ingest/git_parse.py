@@ -75,7 +75,11 @@ DEFAULT_BOT_PATTERNS: tuple[str, ...] = (
     r"\b(?:dependabot|renovate-bot|mergify|github-actions|pre-commit-ci)\b",
 )
 
-_TRAILER_LINE = re.compile(r"^[ \t]*([A-Za-z][A-Za-z -]{1,18}):(.*)$", re.M)
+_TRAILER_LINE = re.compile(
+    r"^[ \t]*((?:signed-off|reviewed|acked|tested|reported|suggested|co-authored|co-developed)"
+    r"-by)[ \t]*:(.*)$",
+    re.M | re.I,
+)
 _IDENTITY = re.compile(r"^(.*?)\s*<([^<>\s]+@[^<>\s]+)>")
 _BARE_EMAIL = re.compile(r"^<?([^<>\s]+@[^<>\s]+?)>?$")
 _MIN_TIME = 631_152_000  # 1990-01-01T00:00:00Z
