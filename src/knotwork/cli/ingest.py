@@ -69,9 +69,13 @@ def print_report(report: IngestReport) -> None:
     )
     console.print(table)
     for rejection in report.rejections:
-        console.print(f"[red]rejected[/] {rejection.place}: {rejection.reason}", highlight=False)
+        console.print(
+            f"[red]rejected[/] {rejection.place}: {rejection.reason}",
+            highlight=False,
+            soft_wrap=True,  # a place is copied from the terminal: never break it
+        )
     for place in report.defect_places[:20]:
-        console.print(f"[yellow]defect[/] {place}", highlight=False)
+        console.print(f"[yellow]defect[/] {place}", highlight=False, soft_wrap=True)
     if len(report.defect_places) > 20:
         console.print(f"... and {len(report.defect_places) - 20} more defects (see --json)")
 
