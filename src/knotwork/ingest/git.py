@@ -36,9 +36,10 @@ __all__ = ["DEFAULT_BOT_PATTERNS", "GitSource", "file_id"]
 
 
 class _GitFailed(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, output: bytes = b"") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.output = output  # what git wrote before it failed
 
 
 def _first_line(stderr: bytes) -> str:
@@ -103,7 +104,7 @@ class GitSource:
     def _run(self, *args: str, stdin: bytes | None = None) -> bytes:
         result = subprocess.run(self._command(*args), input=stdin, capture_output=True, check=False)
         if result.returncode != 0:
-            raise _GitFailed(_first_line(result.stderr))
+            raise _GitFailed(_first_line(result.stderr), result.stdout)
         return result.stdout
 
     def _text(self, *args: str) -> str:
@@ -239,24 +240,35 @@ class GitSource:
     ) -> tuple[list[Record], list[Rejection]]:
         try:
             return list(parser.parse(future.result())), []
-        except _GitFailed:
-            return self._isolate(parser, chunk)
+        except _GitFailed as failed:
+            return self._isolate(parser, chunk, failed)
 
     def _isolate(
-        self, parser: CommitParser, chunk: list[str]
+        self, parser: CommitParser, chunk: list[str], failed: _GitFailed
     ) -> tuple[list[Record], list[Rejection]]:
-        """Read a chunk whose ``git log`` failed, halving it around the failing commits."""
-        try:
-            return list(parser.parse(self._log(chunk))), []
-        except _GitFailed as failed:
-            if len(chunk) > 1:
-                middle = len(chunk) // 2
-                first, first_rejected = self._isolate(parser, chunk[:middle])
-                second, second_rejected = self._isolate(parser, chunk[middle:])
-                return first + second, first_rejected + second_rejected
-            reason = failed.reason
-        try:
-            output = self._log(chunk, numstat=False)
-        except _GitFailed as failed:
-            return [], [Rejection(f"{self.location}@{chunk[0]}", failed.reason)]
-        return list(parser.parse(output, (f"line counts unavailable: {reason}",))), []
+        """Read a chunk whose ``git log`` failed, one failing commit at a time.
+
+        ``git log --no-walk=unsorted`` writes commits in the order given, so the commits
+        written whole before the failure are kept, the commit it failed on is read again on its
+        own, and the rest of the chunk goes to a new ``git log``.
+        """
+        records: list[Record] = []
+        rejections: list[Rejection] = []
+        rest = chunk
+        while True:
+            whole = failed.output.split(b"\x1e")[1:-1]  # the last one is where git stopped
+            records.extend(parser.parse(b"".join(b"\x1e" + part for part in whole)))
+            bad, rest = rest[len(whole)], rest[len(whole) + 1 :]
+            try:
+                output = self._log([bad], numstat=False)
+                note = (f"line counts unavailable: {failed.reason}",)
+                records.extend(parser.parse(output, note))
+            except _GitFailed as unreadable:
+                rejections.append(Rejection(f"{self.location}@{bad}", unreadable.reason))
+            if not rest:
+                return records, rejections
+            try:
+                records.extend(parser.parse(self._log(rest)))
+                return records, rejections
+            except _GitFailed as again:
+                failed = again
