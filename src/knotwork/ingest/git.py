@@ -6,9 +6,10 @@ while the records of finished chunks are parsed and written. Each chunk is one b
 cursor marks it done, so an interrupted ingest resumes at the first unfinished chunk, and a
 later ingest reads only commits that are not ancestors of the tips already ingested.
 
-A chunk whose ``git log`` fails (a corrupt or missing object) is cut in halves until the
-failing commits are isolated; such a commit is read again without line counts
-(``--name-only``, noted as a defect) or, if that fails too, rejected with git's reason.
+A chunk whose ``git log`` fails (a corrupt or missing object) keeps the commits git wrote
+whole; the commit it failed on is read again without line counts (``--name-only``, noted as a
+defect) or, if that fails too, rejected with git's reason; the rest of the chunk is read by a
+new ``git log``.
 
 >>> import tempfile
 >>> GitSource(tempfile.mkdtemp())
