@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -324,3 +325,13 @@ def test_all_branches_and_since(tmp_path: Path) -> None:
     assert len(records(GitSource(repo, all_branches=True))) == 21
     since = records(GitSource(repo, since="2010-01-04T00:00:00Z"))
     assert 0 < len(since) < 20
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to chown")
+def test_a_repository_of_another_user_is_not_trusted_silently(tmp_path: Path) -> None:
+    repo = tmp_path / "theirs"
+    build_history(repo, commits=2)
+    for path in [repo, *repo.rglob("*")]:
+        os.chown(path, 65534, 65534)
+    with pytest.raises(NotARepositoryError, match="dubious ownership"):
+        GitSource(repo)

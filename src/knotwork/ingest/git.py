@@ -83,8 +83,11 @@ class GitSource:
         try:
             self.bare = self._text("rev-parse", "--is-bare-repository").strip() == "true"
             top = "" if self.bare else self._text("rev-parse", "--show-toplevel").strip()
-        except _GitFailed:
-            raise NotARepositoryError("not a git repository", place=str(path)) from None
+        except _GitFailed as failed:
+            reason = "not a git repository"
+            if "dubious ownership" in failed.reason:  # git's guard, kept: say how to lift it
+                reason = f"{failed.reason}; trust it with git config --global --add safe.directory"
+            raise NotARepositoryError(reason, place=str(path)) from None
         self.location = top or str(self.path)
         self.target = self._tips()
         if not self.target:
@@ -97,7 +100,7 @@ class GitSource:
 
     def _command(self, *args: str) -> list[str]:
         command = ["git", "-C", str(self.path), "-c", "core.quotepath=off"]
-        command += ["-c", "i18n.logOutputEncoding=UTF-8", "-c", "safe.directory=*"]
+        command += ["-c", "i18n.logOutputEncoding=UTF-8"]
         if self.bare:
             command += ["-c", "mailmap.blob=HEAD:.mailmap"]
         return command + list(args)
