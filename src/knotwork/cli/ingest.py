@@ -98,7 +98,7 @@ def ingest_git(
     ] = None,
     batch_size: Annotated[
         int, typer.Option(min=1, help="Commits per batch (one transaction each).")
-    ] = 1000,
+    ] = 2500,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -211,6 +211,34 @@ def ingest_mattermost(
     with open_store(db, as_json) as store:
         source = MattermostSource(export, site=site, batch_size=batch_size)
         report = run_with_progress(store, source, "lines", show=not as_json)
+    emit(as_json, report.to_dict(), lambda: print_report(report))
+    if report.rejected:
+        raise typer.Exit(6)
+
+
+@app.command("perceval")
+def ingest_perceval(
+    items: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="JSON lines written by `perceval ... --json-line`."),
+    ],
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Items per batch (one transaction each).")
+    ] = 2000,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest GrimoireLab Perceval items: GitHub and GitLab issues and pull/merge requests
+    with reviews and comments, Gerrit reviews, Discourse topics, mailing-list messages.
+
+    Items of other backends or categories are reported as rejected, with the line. An
+    interrupted ingest of the same file resumes at the line where it stopped.
+    """
+    from knotwork.ingest.perceval import PercevalSource
+
+    with open_store(db, as_json) as store:
+        source = PercevalSource(items, batch_size=batch_size)
+        report = run_with_progress(store, source, "items", show=not as_json)
     emit(as_json, report.to_dict(), lambda: print_report(report))
     if report.rejected:
         raise typer.Exit(6)

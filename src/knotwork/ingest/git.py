@@ -67,7 +67,7 @@ class GitSource:
         all_branches: bool = False,
         since: str | None = None,
         jobs: int | None = None,
-        chunk_size: int = 1000,
+        chunk_size: int = 2500,
         bot_patterns: Sequence[str] | None = None,
     ) -> None:
         given = Path(path).expanduser()
