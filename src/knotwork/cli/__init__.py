@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from knotwork.cli import ask, db, ingest, inspect
+from knotwork.cli import ask, db, identities, ingest, inspect
 
 app = typer.Typer(
     name="knotwork",
@@ -22,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(db.app, name="db")
+app.add_typer(identities.app, name="identities")
 app.command()(inspect.stats)
 app.command()(inspect.person)
 app.command()(inspect.digest)

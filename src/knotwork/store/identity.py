@@ -1,4 +1,11 @@
-"""Identity: resolve an alias (email, name, handle) to one person, and describe a person.
+"""Identity: resolve an alias (email, name, handle) to one person, describe a person, and
+suggest people who may be one (weak evidence: never merged automatically; see
+:mod:`knotwork.store.merge` for merges).
+
+>>> normalise_name("  Jösé   DUPONT ")
+'jose dupont'
+>>> sorted(local_forms("Jean.Dupont+lists@example.org"))
+['dupont jean', 'jean dupont', 'jeandupont']
 
 >>> from knotwork.store.engine import Store
 >>> resolve(Store.open("sqlite://"), "ada@example.org")
@@ -10,6 +17,9 @@ knotwork.errors.NotFoundError: ada@example.org: no person has this alias
 from __future__ import annotations
 
 import json
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, distinct, func, or_, select
@@ -52,10 +62,42 @@ def _candidates(connection: Connection, text: str) -> list[int]:
     return []
 
 
+def active_merges(connection: Connection) -> dict[int, int]:
+    """Merges in force: merged person id -> the person id it was folded into."""
+    merges = schema.merges
+    query = select(merges.c.merged, merges.c.kept).where(merges.c.split.is_(None))
+    return {int(m): int(k) for m, k in connection.execute(query)}
+
+
+def follow(merges: dict[int, int], person: int) -> int:
+    """The person that ``person`` ends up as, following merges (a chain is followed to its end).
+
+    >>> follow({3: 2, 2: 1}, 3), follow({3: 2}, 5)
+    (1, 5)
+    """
+    seen = {person}
+    while person in merges and merges[person] not in seen:
+        person = merges[person]
+        seen.add(person)
+    return person
+
+
+def candidates(connection: Connection, text: str, *, merged: bool = True) -> list[int]:
+    """The people ``text`` may name (merges followed unless ``merged`` is false), sorted."""
+    found = _candidates(connection, text)
+    if not merged or not found:
+        return found
+    done = active_merges(connection)
+    return sorted({follow(done, person) for person in found})
+
+
 def resolve(store: Store, alias: str) -> int:
-    """The id of the one person known by ``alias`` (email, person key, name or handle)."""
+    """The id of the one person known by ``alias`` (email, person key, name or handle).
+
+    A person merged into another (:func:`knotwork.store.merge.merge`) resolves to the other.
+    """
     with store.connect() as connection:
-        found = _candidates(connection, alias)
+        found = candidates(connection, alias)
         if not found:
             raise NotFoundError("no person has this alias", place=alias)
         if len(found) > 1:
@@ -140,4 +182,137 @@ def profile(store: Store, person: int, *, limit: int = 10) -> dict[str, Any]:
         }
 
 
-__all__ = ["PERSON_TO_ITEM", "profile", "resolve"]
+def normalise_name(name: str) -> str:
+    """Casefolded, accents stripped, whitespace collapsed.
+
+    >>> normalise_name("Ångström  Ütte")
+    'angstrom utte'
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def _tokens(text: str) -> list[str]:
+    cleaned = "".join(c if c.isalpha() else " " for c in normalise_name(text))
+    return cleaned.split()
+
+
+def local_forms(email: str) -> set[str]:
+    """Names an email's local part may spell: ``jean.dupont`` gives ``jean dupont`` and more.
+
+    The ``+tag`` is dropped; digits and punctuation separate words. One-word local parts give
+    only themselves (``jdupont``), which matches a name's ``initial + surname`` form.
+    """
+    local = email.partition("@")[0].partition("+")[0]
+    words = _tokens(local)
+    if not words:
+        return set()
+    if len(words) == 1:
+        return {words[0]}
+    return {" ".join(words), " ".join(reversed(words)), "".join(words)}
+
+
+def name_forms(name: str) -> dict[str, str]:
+    """The keys under which a name is indexed, each with the evidence it gives.
+
+    >>> sorted(name_forms("Jean Dupont").items())
+    [('jdupont', 'initial and surname'), ('jean dupont', 'name'), ('jeandupont', 'name')]
+    """
+    words = _tokens(name)
+    if len(words) < 2:  # a single word ("admin", "alex") is no evidence of anything
+        return {}
+    return {
+        " ".join(words): "name",
+        "".join(words): "name",
+        words[0][0] + words[-1]: "initial and surname",
+    }
+
+
+@dataclass(slots=True)
+class _Person:
+    id: int
+    key: str
+    names: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+
+
+def _people(connection: Connection) -> dict[int, _Person]:
+    nodes, aliases = schema.nodes, schema.aliases
+    merged = set(active_merges(connection))
+    people: dict[int, _Person] = {}
+    query = select(nodes.c.id, nodes.c.key, nodes.c.name).where(
+        nodes.c.kind == NodeKind.PERSON.value, nodes.c.flags.op("&")(int(Flag.BOT)) == 0
+    )
+    for node, key, name in connection.execute(query):
+        if node in merged:
+            continue
+        person = people[node] = _Person(node, key)
+        if name:
+            person.names.add(name)
+        if "@" in key:
+            person.emails.add(key)
+    rows = select(aliases.c.person, aliases.c.kind, aliases.c.value).where(
+        aliases.c.kind.in_(("name", "email"))
+    )
+    for node, kind, value in connection.execute(rows):
+        if node in people:
+            (people[node].names if kind == "name" else people[node].emails).add(value)
+    return people
+
+
+def suggest(store: Store, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Pairs of people who may be one, with their evidence; the most evidence first.
+
+    Blocking keeps it linear: every name is indexed under its normalised forms, and only
+    people who share an index key are compared. Nothing is merged.
+    """
+    with store.connect() as connection:
+        people = _people(connection)
+        pairs = connection.execute(select(schema.separate.c.a, schema.separate.c.b))
+        rejected = {(int(a), int(b)) for a, b in pairs}
+    index: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for person in people.values():
+        for name in person.names:
+            for form, why in name_forms(name).items():
+                index[form].append((person.id, name, why))
+    evidence: dict[tuple[int, int], set[str]] = defaultdict(set)
+
+    def note(a: int, b: int, text: str) -> None:
+        if a != b and (min(a, b), max(a, b)) not in rejected:
+            evidence[(min(a, b), max(a, b))].add(text)
+
+    for form, entries in index.items():
+        if len(entries) > 1 and " " in form:
+            for i, (a, name_a, _) in enumerate(entries):
+                for b, name_b, _ in entries[i + 1 :]:
+                    note(a, b, f"same name: {name_a!r} and {name_b!r}")
+    for person in people.values():
+        for email in person.emails:
+            for form in local_forms(email):
+                for other, name, why in index.get(form, ()):
+                    note(person.id, other, f"{why} {name!r} matches email {email!r}")
+    found: list[dict[str, Any]] = [
+        {
+            "a": {"id": a, "key": people[a].key},
+            "b": {"id": b, "key": people[b].key},
+            "evidence": sorted(texts),
+        }
+        for (a, b), texts in evidence.items()
+    ]
+    found.sort(key=lambda s: (-len(s["evidence"]), s["a"]["key"], s["b"]["key"]))
+    return found[:limit] if limit is not None else found
+
+
+__all__ = [
+    "PERSON_TO_ITEM",
+    "active_merges",
+    "candidates",
+    "follow",
+    "local_forms",
+    "name_forms",
+    "normalise_name",
+    "profile",
+    "resolve",
+    "suggest",
+]

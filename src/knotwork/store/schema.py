@@ -7,7 +7,7 @@ is backend-independent. The tables are created by the Alembic migrations in
 ``store/migrations``; this module only describes them for queries.
 
 >>> sorted(metadata.tables)
-['aliases', 'links', 'nodes', 'sources', 'texts']
+['aliases', 'links', 'merges', 'nodes', 'separate', 'sources', 'texts']
 """
 
 from __future__ import annotations
@@ -70,4 +70,29 @@ sources = Table(
     Column("updated", BigInteger, nullable=False),
 )
 
-__all__ = ["aliases", "links", "metadata", "nodes", "sources", "texts"]
+#: Identity merges: ``merged`` person folded into ``kept``, with the evidence, and ``moved``
+#: (canonical JSON) naming exactly the alias and link rows re-pointed, so that a split restores
+#: them. ``split`` is the time the merge was undone (NULL while in force). Bookkeeping, not
+#: graph: :func:`knotwork.store.digest.digest` leaves it out.
+merges = Table(
+    "merges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kept", BigInteger, nullable=False, index=True),
+    Column("merged", BigInteger, nullable=False, index=True),
+    Column("evidence", Text, nullable=False),
+    Column("time", BigInteger, nullable=False),
+    Column("moved", Text, nullable=False, server_default="{}"),
+    Column("split", BigInteger),
+)
+
+#: Rejected suggestions: people ``a < b`` whom a person declared to be two, not one.
+separate = Table(
+    "separate",
+    metadata,
+    Column("a", BigInteger, primary_key=True, autoincrement=False),
+    Column("b", BigInteger, primary_key=True, autoincrement=False),
+    Column("time", BigInteger, nullable=False),
+)
+
+__all__ = ["aliases", "links", "merges", "metadata", "nodes", "separate", "sources", "texts"]

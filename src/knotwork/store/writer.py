@@ -35,6 +35,7 @@ from knotwork.ingest.base import Batch, Cursor, IngestReport, Source
 from knotwork.model import Node, Record, canonical_json
 from knotwork.store import schema
 from knotwork.store.engine import Store
+from knotwork.store.merge import apply_merges
 
 CHUNK = 900  # ids per IN (...) list, under SQLite's variable limit
 
@@ -236,6 +237,7 @@ def ingest(store: Store, source: Source, progress: Progress | None = None) -> In
                 report.defect_places.extend(f"{record.place}: {d}" for d in record.defects)
         if progress is not None:
             progress(report.read, batch.total)
+    apply_merges(store)  # rows that name a merged person join the person they were merged into
     report.seconds = time.perf_counter() - started
     return report
 
