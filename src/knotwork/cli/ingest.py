@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -80,6 +81,16 @@ def print_report(report: IngestReport) -> None:
         console.print(f"... and {len(report.defect_places) - 20} more defects (see --json)")
 
 
+def ingest_source(db: str | None, as_json: bool, make: Callable[[], Source], unit: str) -> None:
+    """Open the store, ingest the source ``make`` builds, print the report; every ``ingest``
+    command ends here. Exits 6 when records were rejected (the valid ones are stored)."""
+    with open_store(db, as_json) as store:
+        report = run_with_progress(store, make(), unit, show=not as_json)
+    emit(as_json, report.to_dict(), lambda: print_report(report))
+    if report.rejected:
+        raise typer.Exit(6)
+
+
 @app.command("git")
 def ingest_git(
     path: Annotated[
@@ -109,19 +120,19 @@ def ingest_git(
     from knotwork.ingest.git import GitSource
 
     settings = Settings.from_env()
-    with open_store(db, as_json) as store:
-        source = GitSource(
+    ingest_source(
+        db,
+        as_json,
+        lambda: GitSource(
             path,
             all_branches=all_branches,
             since=since,
             jobs=jobs or settings.jobs or None,
             chunk_size=batch_size,
             bot_patterns=settings.bot_patterns or None,
-        )
-        report = run_with_progress(store, source, "commits", show=not as_json)
-    emit(as_json, report.to_dict(), lambda: print_report(report))
-    if report.rejected:
-        raise typer.Exit(6)
+        ),
+        "commits",
+    )
 
 
 @app.command("mbox")
@@ -149,17 +160,17 @@ def ingest_mbox(
     from knotwork.ingest.mbox import MboxSource
 
     settings = Settings.from_env()
-    with open_store(db, as_json) as store:
-        source = MboxSource(
+    ingest_source(
+        db,
+        as_json,
+        lambda: MboxSource(
             files,
             list_name=list_name,
             batch_size=batch_size,
             bot_patterns=settings.bot_patterns or None,
-        )
-        report = run_with_progress(store, source, "messages", show=not as_json)
-    emit(as_json, report.to_dict(), lambda: print_report(report))
-    if report.rejected:
-        raise typer.Exit(6)
+        ),
+        "messages",
+    )
 
 
 @app.command("slack")
@@ -179,12 +190,7 @@ def ingest_slack(
     """
     from knotwork.ingest.slack import SlackSource
 
-    with open_store(db, as_json) as store:
-        source = SlackSource(export, batch_size=batch_size)
-        report = run_with_progress(store, source, "messages", show=not as_json)
-    emit(as_json, report.to_dict(), lambda: print_report(report))
-    if report.rejected:
-        raise typer.Exit(6)
+    ingest_source(db, as_json, lambda: SlackSource(export, batch_size=batch_size), "messages")
 
 
 @app.command("mattermost")
@@ -208,12 +214,9 @@ def ingest_mattermost(
     """
     from knotwork.ingest.mattermost import MattermostSource
 
-    with open_store(db, as_json) as store:
-        source = MattermostSource(export, site=site, batch_size=batch_size)
-        report = run_with_progress(store, source, "lines", show=not as_json)
-    emit(as_json, report.to_dict(), lambda: print_report(report))
-    if report.rejected:
-        raise typer.Exit(6)
+    ingest_source(
+        db, as_json, lambda: MattermostSource(export, site=site, batch_size=batch_size), "lines"
+    )
 
 
 @app.command("perceval")
@@ -236,12 +239,7 @@ def ingest_perceval(
     """
     from knotwork.ingest.perceval import PercevalSource
 
-    with open_store(db, as_json) as store:
-        source = PercevalSource(items, batch_size=batch_size)
-        report = run_with_progress(store, source, "items", show=not as_json)
-    emit(as_json, report.to_dict(), lambda: print_report(report))
-    if report.rejected:
-        raise typer.Exit(6)
+    ingest_source(db, as_json, lambda: PercevalSource(items, batch_size=batch_size), "items")
 
 
 @app.command("table")
@@ -266,12 +264,7 @@ def ingest_table(
     """
     from knotwork.ingest.tabular import TableSource
 
-    with open_store(db, as_json) as store:
-        source = TableSource(path, mapping, batch_size=batch_size)
-        report = run_with_progress(store, source, "rows", show=not as_json)
-    emit(as_json, report.to_dict(), lambda: print_report(report))
-    if report.rejected:
-        raise typer.Exit(6)
+    ingest_source(db, as_json, lambda: TableSource(path, mapping, batch_size=batch_size), "rows")
 
 
 @app.command("orgchart")
@@ -304,12 +297,9 @@ def ingest_orgchart(
         if not sep or not role.strip() or not header.strip():
             raise typer.BadParameter(f"{pair!r} is not ROLE=HEADER", param_hint="--column")
         columns[role.strip()] = header.strip()
-    with open_store(db, as_json) as store:
-        source = OrgChartSource(path, namespace=namespace, columns=columns)
-        report = run_with_progress(store, source, "people", show=not as_json)
-    emit(as_json, report.to_dict(), lambda: print_report(report))
-    if report.rejected:
-        raise typer.Exit(6)
+    ingest_source(
+        db, as_json, lambda: OrgChartSource(path, namespace=namespace, columns=columns), "people"
+    )
 
 
-__all__ = ["app", "print_report", "run_with_progress"]
+__all__ = ["app", "ingest_source", "print_report", "run_with_progress"]
