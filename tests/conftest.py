@@ -13,13 +13,18 @@ from __future__ import annotations
 import functools
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from apifactory import KEY, Api, ApiFactory, make_api
 from knotwork.store.engine import Store, normalize_url
+
+# keyed hashes in tests never write a secret file into the working folder
+os.environ.setdefault("KNOTWORK_SECRET_FILE", os.path.join(tempfile.mkdtemp(), "secret"))
 
 POSTGRES_URL = os.environ.get(
     "KNOTWORK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -158,3 +163,28 @@ def store(store_url: str) -> Iterator[Store]:
     opened = Store.open(store_url)
     yield opened
     opened.close()
+
+
+# -- the API over a store (tests/api) ---------------------------------------------------------
+
+
+@pytest.fixture()
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's tombstone check reads the same key as the app."""
+    monkeypatch.setenv("KNOTWORK_SECRET_KEY", KEY.decode())
+
+
+@pytest.fixture()
+def new_api(new_store: Callable[[], Store], _secret: None) -> Iterator[ApiFactory]:
+    """A factory of fresh APIs on the test's backend."""
+
+    def make(**options: object) -> Api:
+        return make_api(new_store(), **options)
+
+    yield make
+
+
+@pytest.fixture()
+def api(new_api: ApiFactory) -> Api:
+    """One fresh API on the test's backend."""
+    return new_api()

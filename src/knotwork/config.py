@@ -26,11 +26,14 @@ class Settings:
     ``bot_patterns``: regular expressions that mark an author as a bot, matched against
     ``name <email>`` (``KNOTWORK_BOT_PATTERNS``, separated by ``;``); empty means the defaults.
     ``jobs``: git processes run in parallel during ingest (``KNOTWORK_JOBS``; 0 = one per core).
+    ``k_min``: the fewest people an aggregate may describe (``KNOTWORK_K_MIN``; default 5, at
+    least 3, see :mod:`knotwork.services.privacy`).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
     bot_patterns: tuple[str, ...] = ()
     jobs: int = 0
+    k_min: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,10 +47,23 @@ class Settings:
             raise ConfigError(
                 f"expected a whole number, got {jobs_text!r}", place="KNOTWORK_JOBS"
             ) from None
+        k_text = env.get("KNOTWORK_K_MIN", "5") or "5"
+        try:
+            k_min = int(k_text)
+        except ValueError:
+            raise ConfigError(
+                f"expected a whole number, got {k_text!r}", place="KNOTWORK_K_MIN"
+            ) from None
+        if k_min < 3:
+            raise ConfigError(
+                f"must be at least 3 (fewer people would be identifiable), got {k_min}",
+                place="KNOTWORK_K_MIN",
+            )
         return cls(
             database_url=env.get("KNOTWORK_DATABASE_URL") or DEFAULT_DATABASE_URL,
             bot_patterns=patterns,
             jobs=jobs,
+            k_min=k_min,
         )
 
 

@@ -112,7 +112,8 @@ class LinkKind(StrEnum):
 
     Beyond DESIGN.md's list, git trailers bring ``acks`` (Acked-by), ``tests`` (Tested-by),
     ``reports`` (Reported-by), ``suggests`` (Suggested-by) and ``handles`` (a person other than
-    the author who signed off or committed the change).
+    the author who signed off or committed the change). Native activity adds ``updates`` (a
+    person sets the state of a need, an offer or a decision; ``attrs["state"]``).
     """
 
     AUTHORED = "authored"
@@ -134,6 +135,7 @@ class LinkKind(StrEnum):
     REPORTS = "reports"
     SUGGESTS = "suggests"
     HANDLES = "handles"
+    UPDATES = "updates"
 
 
 class AliasKind(StrEnum):

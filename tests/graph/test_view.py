@@ -115,3 +115,24 @@ def test_empty_store() -> None:
     view = GraphView.build(store_of([]))
     assert view.n_nodes == 0 and view.n_links == 0
     assert view.matrix({"authored": (1.0, 1.0)}).shape == (0, 0)
+
+
+def test_chunked_compact_read_matches_rows_read_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from knotwork.graph import live
+    from knotwork.graph.view import LINK_QUERY, NODE_QUERY
+
+    store = sample_store()
+    raw = store.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        node_rows = cursor.execute(NODE_QUERY).fetchall()
+        link_rows = cursor.execute(LINK_QUERY + " ORDER BY rowid").fetchall()
+    finally:
+        raw.close()
+    monkeypatch.setattr(live, "CHUNK", 5)  # several chunks, and growing past the first guess
+    chunked, plain = GraphView.build(store), GraphView.from_rows(node_rows, link_rows)
+    for name in ("ids", "kind", "flags", "src", "dst", "link_kind", "time", "weight"):
+        assert np.array_equal(getattr(chunked, name), getattr(plain, name)), name
+    assert chunked.keys == plain.keys
+    assert chunked.src.dtype == np.int32 and chunked.link_kind.dtype == np.int8
+    assert chunked.nbytes == 22 * chunked.n_links

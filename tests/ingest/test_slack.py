@@ -260,3 +260,23 @@ def test_fuzzed_entries_raise_only_bad_entry() -> None:
     ingested, duplicates = write_batch(store, SourceInfo("slack", "fuzz", "x"), Batch(made, [], {}))
     assert len(made) > 100 and ingested > 20 and ingested + duplicates == len(made)
     store.close()
+
+
+def test_file_comments_of_old_exports_are_authored_by_the_commenter() -> None:
+    """Exports before 2017 put a file comment's author in ``comment.user`` (seen on a real one)."""
+    from knotwork.ingest.slack_parse import SlackParser
+
+    parser = SlackParser(TEAM)
+    entry = {
+        "type": "message",
+        "subtype": "file_comment",
+        "ts": "1452876787.000018",
+        "file": {"id": "F0JDJ524E"},
+        "comment": {"id": "Fc0JJ16LKU", "user": "U0J8SUPPY", "comment": "Which notes app?"},
+    }
+    record = parser.message("C1", "general", "general/2016-01-15.json#1", entry, {}, set())
+    author = parser.people.get("U0J8SUPPY").id
+    assert [(k.src, k.kind) for k in record.links if k.kind is LinkKind.AUTHORED] == [
+        (author, LinkKind.AUTHORED)
+    ]
+    assert "Which notes app?" in next(iter(record.texts.values()))

@@ -28,6 +28,7 @@ from recordfactory import (
 )
 
 TABLES = {"nodes", "links", "aliases", "texts", "sources", "merges", "separate"}
+TABLES |= {"users", "tokens", "tombstones"}  # 0004: API accounts and erasure tombstones
 
 
 def count(store: Store, table: Any) -> int:
@@ -45,7 +46,7 @@ def table_names(store: Store) -> set[str]:
 
 def test_open_creates_the_schema_at_head(store: Store, backend: str) -> None:
     assert table_names(store) == TABLES | {"alembic_version"}
-    assert store.schema_version() == "0002"
+    assert store.schema_version() == "0004"
     assert store.backend == {"sqlite": "sqlite", "postgres": "postgresql"}[backend]
     assert count(store, schema.nodes) == 0
 
@@ -56,7 +57,7 @@ def test_open_without_upgrade_leaves_an_empty_database_alone(store_url: str) -> 
         assert bare.schema_version() is None
         assert table_names(bare) == set()
         bare.upgrade()
-        assert bare.schema_version() == "0002"
+        assert bare.schema_version() == "0004"
         assert table_names(bare) >= TABLES
     finally:
         bare.close()
@@ -74,7 +75,7 @@ def test_reopening_is_a_no_op(store_url: str, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(command, "upgrade", no_migration)
     again = Store.open(store_url)
     try:
-        assert again.schema_version() == "0002"
+        assert again.schema_version() == "0004"
         assert digest(again) == before
         assert count(again, schema.nodes) > 0
         assert read_cursor(again, SOURCE.name) == {"tip": "abc"}

@@ -10,7 +10,20 @@ from __future__ import annotations
 
 import typer
 
-from knotwork.cli import ask, db, identities, ingest, inspect
+from knotwork.cli import (
+    ask,
+    db,
+    decide,
+    identities,
+    ingest,
+    inspect,
+    native,
+    privacy,
+    serve,
+    users,
+)
+from knotwork.cli import groups as groups_cli
+from knotwork.cli import health as health_cli
 
 app = typer.Typer(
     name="knotwork",
@@ -23,12 +36,34 @@ app = typer.Typer(
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(db.app, name="db")
 app.add_typer(identities.app, name="identities")
+app.add_typer(users.app, name="users")
+app.command()(serve.serve)
+app.command()(privacy.erase)
+app.command()(privacy.export)
 app.command()(inspect.stats)
 app.command()(inspect.person)
 app.command()(inspect.digest)
 app.command(name="who-knows")(ask.who_knows)
 app.command()(ask.top)
 app.command()(ask.explain)
+app.add_typer(groups_cli.app, name="groups")
+app.command()(groups_cli.team)
+app.command()(health_cli.health)
+app.command()(health_cli.report)
+app.command()(health_cli.me)
+app.command()(native.post)
+app.command()(native.need)
+app.command()(native.offer)
+app.command()(native.commit)
+app.command()(native.close)
+app.command()(native.match)
+app.command()(decide.propose)
+app.command()(decide.affected)
+app.command()(decide.respond)
+app.command()(decide.decisions)
+app.command()(decide.decision)
+app.command()(decide.participation)
+app.command()(decide.questions)
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ import threading
 import time as _time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +60,8 @@ PARTICIPATION: tuple[str, ...] = (
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+PosArray = npt.NDArray[np.int32]
+WeightArray = npt.NDArray[np.float32]
 
 LINK_QUERY = "SELECT src, dst, kind, time, weight, flags FROM links"
 NODE_QUERY = "SELECT id, kind, key, flags FROM nodes"
@@ -72,6 +74,58 @@ def _codes(values: Sequence[str], vocabulary: tuple[str, ...]) -> npt.NDArray[np
     distinct, inverse = np.unique(np.asarray(values, dtype=object), return_inverse=True)
     lookup = np.array([vocabulary.index(v) if v in vocabulary else -1 for v in distinct.tolist()])
     return lookup[inverse].astype(np.int16)
+
+
+class NodeArrays(NamedTuple):
+    """Columns of ``nodes`` rows: ids, kind codes (:data:`NODE_KINDS`), flags, keys (``None``:
+    made up from the ids, for synthetic graphs)."""
+
+    ids: IntArray
+    kind: npt.NDArray[Any]
+    flags: IntArray
+    keys: list[str] | None
+
+
+class LinkArrays(NamedTuple):
+    """Columns of ``links`` rows: node ids, kind codes (:data:`LINK_KINDS`, -1 unknown), time
+    (-1 for none), weight, flags."""
+
+    src: IntArray
+    dst: IntArray
+    kind: npt.NDArray[np.int8]
+    time: IntArray
+    weight: WeightArray
+    flags: IntArray
+
+
+_PARTICIPATION_CODES = np.array([LINK_KINDS.index(k) for k in PARTICIPATION], dtype=np.int8)
+
+
+def _positions(ids: IntArray, wanted: IntArray) -> tuple[PosArray, BoolArray]:
+    """Positions of ``wanted`` in the sorted ``ids`` (int32) and which of them are there."""
+    n = len(ids)
+    position = np.searchsorted(ids, wanted)
+    if not n:
+        return np.zeros(len(wanted), dtype=np.int32), np.zeros(len(wanted), dtype=np.bool_)
+    clipped = np.minimum(position, n - 1)
+    found = (position < n) & (ids[clipped] == wanted)
+    return clipped.astype(np.int32), found
+
+
+def _decay(
+    weight: WeightArray,
+    times: IntArray,
+    trusted: BoolArray,
+    reference: int,
+    half_life_days: float,
+) -> WeightArray:
+    half_life = half_life_days * DAY
+    age = np.where(trusted, np.maximum(reference - times, 0), half_life).astype(np.float64)
+    return (weight * np.exp2(-age / half_life)).astype(np.float32)
+
+
+def _keys(ids: IntArray) -> list[str]:
+    return [f"#{i}" for i in ids.tolist()]
 
 
 def fingerprint(store: Store) -> tuple[Any, ...]:
@@ -103,14 +157,23 @@ class GraphView:
     kind: npt.NDArray[np.int16]
     flags: IntArray
     keys: list[str]
-    src: IntArray
-    dst: IntArray
-    link_kind: npt.NDArray[np.int16]
+    src: PosArray
+    dst: PosArray
+    link_kind: npt.NDArray[np.int8]
     time: IntArray
-    weight: FloatArray
+    weight: WeightArray
     as_of: int
     half_life_days: float
     last_active: IntArray
+    trusted: BoolArray
+    #: The store's change sequence read up to: (links, nodes, links read, nodes read, merges).
+    mark: tuple[int, ...] | None = None
+    #: Whether ``as_of`` was given (else it is the newest trusted link's time).
+    explicit: bool = False
+    #: Links left out because a node they name was missing.
+    dropped: int = 0
+    #: (node ids, memo) of the view this one was extended from, for :meth:`warm_start`.
+    previous: tuple[IntArray, dict[Any, Any]] | None = field(default=None, repr=False)
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -123,6 +186,13 @@ class GraphView:
         """How many links the view holds."""
         return len(self.src)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the view's per-link arrays (``src``, ``dst``, ``link_kind``, ``time``,
+        ``weight``, ``trusted``): divide by :attr:`n_links` for bytes per link."""
+        arrays = (self.src, self.dst, self.link_kind, self.time, self.weight, self.trusted)
+        return int(sum(a.nbytes for a in arrays))
+
     @classmethod
     def build(
         cls,
@@ -131,18 +201,18 @@ class GraphView:
         as_of: int | None = None,
         half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
     ) -> GraphView:
-        """Read the store into a view (see the module docstring for ``as_of`` and decay)."""
-        raw = store.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(NODE_QUERY)
-            node_rows = cursor.fetchall()
-            cursor.execute(LINK_QUERY)
-            link_rows = cursor.fetchall()
-            cursor.close()
-        finally:
-            raw.close()
-        return cls.from_rows(node_rows, link_rows, as_of=as_of, half_life_days=half_life_days)
+        """Read the store into a view (see the module docstring for ``as_of`` and decay).
+
+        Rows are read in chunks straight into preallocated numpy arrays (see
+        :func:`knotwork.graph.live.read_table`); the view remembers the store's change
+        sequence it has read up to, so that :func:`cached_view` can later add only new rows.
+        """
+        from knotwork.graph.live import read_store
+
+        nodes, links, mark = read_store(store)
+        view = cls.from_arrays(nodes, links, as_of=as_of, half_life_days=half_life_days)
+        view.mark = mark
+        return view
 
     @classmethod
     def from_rows(
@@ -155,61 +225,110 @@ class GraphView:
     ) -> GraphView:
         """A view from rows shaped as :data:`NODE_QUERY` and :data:`LINK_QUERY` return them."""
         n_id, n_kind, n_key, n_flags = _columns(node_rows, 4)
-        ids = np.asarray(n_id, dtype=np.int64)
-        order = np.argsort(ids, kind="stable")
-        ids = ids[order]
-        kinds = _codes(n_kind, NODE_KINDS)[order]
-        flags = np.asarray(n_flags, dtype=np.int64)[order]
-        keys = [n_key[i] for i in order.tolist()]
-
         l_src, l_dst, l_kind, l_time, l_weight, l_flags = _columns(link_rows, 6)
-        src = np.searchsorted(ids, np.asarray(l_src, dtype=np.int64))
-        dst = np.searchsorted(ids, np.asarray(l_dst, dtype=np.int64))
-        link_kind = _codes(l_kind, LINK_KINDS)
-        times = np.array([-1 if t is None else t for t in l_time], dtype=np.int64)
-        weights = np.asarray(l_weight, dtype=np.float64)
-        lflags = np.asarray(l_flags, dtype=np.int64)
-
-        n = len(ids)
-        src_c, dst_c = np.minimum(src, n - 1), np.minimum(dst, n - 1)
-        known = (
-            (src < n) & (dst < n) & (link_kind >= 0) if n else np.zeros(len(src), dtype=np.bool_)
+        nodes = NodeArrays(
+            np.asarray(n_id, dtype=np.int64),
+            _codes(n_kind, NODE_KINDS),
+            np.asarray(n_flags, dtype=np.int64),
+            list(n_key),
         )
-        if n:
-            known &= (ids[src_c] == np.asarray(l_src, dtype=np.int64)) & (
-                ids[dst_c] == np.asarray(l_dst, dtype=np.int64)
-            )
-        trusted = (times >= 0) & ((lflags & int(Flag.TIME_SUSPECT)) == 0)
+        links = LinkArrays(
+            np.asarray(l_src, dtype=np.int64),
+            np.asarray(l_dst, dtype=np.int64),
+            _codes(l_kind, LINK_KINDS).astype(np.int8),
+            np.array([-1 if t is None else t for t in l_time], dtype=np.int64),
+            np.asarray(l_weight, dtype=np.float32),
+            np.asarray(l_flags, dtype=np.int64),
+        )
+        return cls.from_arrays(nodes, links, as_of=as_of, half_life_days=half_life_days)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        nodes: NodeArrays,
+        links: LinkArrays,
+        *,
+        as_of: int | None = None,
+        half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    ) -> GraphView:
+        """A view from column arrays of the ``nodes`` and ``links`` tables (ids, not positions).
+
+        >>> nodes = NodeArrays(np.array([7, 3]), np.array([0, 4]), np.zeros(2, np.int64), None)
+        >>> links = LinkArrays(np.array([7]), np.array([3]), np.array([0], np.int8),
+        ...                    np.array([100]), np.array([1.0], np.float32), np.array([0]))
+        >>> view = GraphView.from_arrays(nodes, links)
+        >>> view.ids.tolist(), view.src.tolist(), view.dst.tolist(), view.weight.tolist()
+        ([3, 7], [1], [0], [1.0])
+        """
+        order = np.argsort(nodes.ids, kind="stable")
+        ids = np.ascontiguousarray(nodes.ids[order], dtype=np.int64)
+        kinds = np.asarray(nodes.kind, dtype=np.int16)[order]
+        flags = np.asarray(nodes.flags, dtype=np.int64)[order]
+        keys = [nodes.keys[i] for i in order.tolist()] if nodes.keys is not None else _keys(ids)
+        n = len(ids)
+        src, known_src = _positions(ids, links.src)
+        dst, known_dst = _positions(ids, links.dst)
+        known = known_src & known_dst & (links.kind >= 0)
+        times = np.asarray(links.time, dtype=np.int64)
+        trusted = (times >= 0) & ((links.flags & int(Flag.TIME_SUSPECT)) == 0)
         if as_of is None:
             reference = int(times[trusted].max()) if trusted.any() else int(_time.time())
             keep = known
         else:
             reference = int(as_of)
             keep = known & trusted & (times <= reference)
-        half_life = half_life_days * DAY
-        age = np.where(trusted, np.maximum(reference - times, 0), half_life).astype(np.float64)
-        decayed = weights * np.exp2(-age / half_life)
-
-        src, dst, link_kind = src[keep], dst[keep], link_kind[keep]
-        times, decayed, trusted = times[keep], decayed[keep], trusted[keep]
-        last_active = np.full(n, -1, dtype=np.int64)
-        participation = np.isin(link_kind, [LINK_KINDS.index(k) for k in PARTICIPATION])
-        mask = participation & trusted
-        np.maximum.at(last_active, src[mask], times[mask])
-        return cls(
+        decayed = _decay(links.weight, times, trusted, reference, half_life_days)
+        view = cls(
             ids=ids,
             kind=kinds,
             flags=flags,
             keys=keys,
-            src=src.astype(np.int64),
-            dst=dst.astype(np.int64),
-            link_kind=link_kind,
-            time=times,
-            weight=decayed,
+            src=src[keep],
+            dst=dst[keep],
+            link_kind=np.asarray(links.kind[keep], dtype=np.int8),
+            time=times[keep],
+            weight=decayed[keep],
             as_of=reference,
             half_life_days=half_life_days,
-            last_active=last_active,
+            last_active=np.full(n, -1, dtype=np.int64),
+            trusted=trusted[keep],
         )
+        view.dropped = int((~known).sum())
+        view.explicit = as_of is not None
+        view.touch(np.arange(view.n_links))
+        return view
+
+    def touch(self, links: IntArray) -> None:
+        """Fold the links at positions ``links`` into :attr:`last_active`."""
+        participation = np.isin(self.link_kind[links], _PARTICIPATION_CODES)
+        chosen = links[participation & self.trusted[links]]
+        np.maximum.at(self.last_active, self.src[chosen], self.time[chosen])
+
+    def warm_start(self, key: Any) -> FloatArray | None:
+        """A vector of one value per node for a warm start of an iterative ranking: the value
+        memoised under ``key`` in this view, else in the view this one was extended from
+        (:func:`cached_view` after new links), re-indexed to this view's nodes (0 for new
+        nodes); ``None`` when neither has it. Ranking kernels store their result with
+        ``view.memo(key, ...)`` and ask ``view.warm_start(key)`` for the next view.
+
+        >>> from knotwork.graph.sample import sample_store
+        >>> view = GraphView.build(sample_store())
+        >>> view.warm_start("rank") is None
+        True
+        >>> _ = view.memo("rank", lambda: np.ones(view.n_nodes))
+        >>> float(view.warm_start("rank").sum()) == view.n_nodes
+        True
+        """
+        if key in self._cache:
+            return np.asarray(self._cache[key], dtype=np.float64)
+        if self.previous is None or key not in self.previous[1]:
+            return None
+        old_ids, old_cache = self.previous
+        old = np.asarray(old_cache[key], dtype=np.float64)
+        result = np.zeros(self.n_nodes)
+        position, found = _positions(self.ids, old_ids)
+        result[position[found]] = old[found]
+        return result
 
     # -- node index -------------------------------------------------------------------------
 
@@ -289,7 +408,7 @@ def _columns(rows: Sequence[Any], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-_VIEWS: dict[tuple[str, int | None, float], tuple[tuple[Any, ...], GraphView]] = {}
+_VIEWS: dict[tuple[str, int | None, float], GraphView] = {}
 _LOCK = threading.Lock()
 
 
@@ -299,25 +418,27 @@ def cached_view(
     as_of: int | None = None,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
 ) -> GraphView:
-    """The view of ``store`` for these settings, rebuilt only when the store changed.
+    """The view of ``store`` for these settings, brought up to date when the store changed:
+    new rows are appended to the last view (:func:`knotwork.graph.live.refresh`), and only
+    updates, deletes and identity merges cause a full rebuild.
 
     >>> from knotwork.graph.sample import sample_store
     >>> store = sample_store()
     >>> cached_view(store) is cached_view(store)
     True
     """
+    from knotwork.graph.live import refresh
+
     memory = store.url.rstrip("/") == "sqlite:" or ":memory:" in store.url
     key = (store.url + (f"#{id(store.engine)}" if memory else ""), as_of, half_life_days)
-    token = fingerprint(store)
     with _LOCK:
         hit = _VIEWS.get(key)
-        if hit is not None and hit[0] == token:
-            return hit[1]
-    view = GraphView.build(store, as_of=as_of, half_life_days=half_life_days)
-    with _LOCK:
-        if len(_VIEWS) > 16:
-            _VIEWS.clear()
-        _VIEWS[key] = (token, view)
+    view = refresh(store, hit, as_of=as_of, half_life_days=half_life_days)
+    if view is not hit:
+        with _LOCK:
+            if len(_VIEWS) > 16:
+                _VIEWS.clear()
+            _VIEWS[key] = view
     return view
 
 
@@ -328,6 +449,8 @@ __all__ = [
     "NODE_KINDS",
     "PARTICIPATION",
     "GraphView",
+    "LinkArrays",
+    "NodeArrays",
     "cached_view",
     "fingerprint",
 ]

@@ -1,7 +1,8 @@
 """The Mattermost source: a bulk export, JSON lines (``mmctl export create`` or ``bulk export``).
 
 The file is the ``.jsonl`` itself, or the ``.zip`` that holds one. What each line becomes is told
-in :mod:`knotwork.ingest.mattermost_parse`; each line of a counted type is one native record,
+in :mod:`knotwork.ingest.mattermost_parse`, the lines are read by
+:func:`knotwork.ingest.jsonlines.read_lines`; each line of a counted type is one native record,
 placed ``<file>:<line>``. Lines of metadata types (``version``, ``emoji``, ``scheme``, ``role``,
 ``bot``) are read but not counted. A line that is not JSON (a truncated last line), not an
 object, of an unknown type or missing a required field is rejected with its line number and
@@ -22,23 +23,19 @@ re-counted), so that posts after it find their authors' emails.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from knotwork.errors import InputError
 from knotwork.ingest.base import Batch, Cursor
 from knotwork.ingest.chat import prefetched
+from knotwork.ingest.jsonlines import BadJSON, decode, head, read_lines
 from knotwork.ingest.mattermost_parse import BadLine, MattermostParser
-from knotwork.model import Record, Rejection
 
 __all__ = ["MattermostSource"]
-
-_HEAD = 4096
 
 
 class MattermostSource:
@@ -79,11 +76,6 @@ class MattermostSource:
         archive = stack.enter_context(zipfile.ZipFile(self.path))
         return stack.enter_context(archive.open(self.member))
 
-    def _head(self, stream: IO[bytes]) -> str:
-        head = hashlib.sha256(stream.read(_HEAD)).hexdigest()[:16]
-        stream.seek(0)
-        return head
-
     def batches(self, cursor: Cursor | None) -> Iterator[Batch]:
         """Batches of ``batch_size`` lines from the line after ``cursor``'s. Parsed
         by a worker thread, a batch ahead of the store."""
@@ -93,33 +85,21 @@ class MattermostSource:
         parser = MattermostParser(self.site)
         with ExitStack() as stack:
             stream = self._open(stack)
-            head = self._head(stream)
+            fingerprint = head(stream)
             line, offset = 0, 0
-            if cursor and cursor.get("head") == head and cursor.get("site") == self.site:
+            if cursor and cursor.get("head") == fingerprint and cursor.get("site") == self.site:
                 line, offset = int(cursor.get("line", 0)), int(cursor.get("offset", 0))
                 self._users(parser, stream, offset)
-            state: Cursor = {"head": head, "site": self.site, "line": line, "offset": offset}
-            records: list[Record] = []
-            rejections: list[Rejection] = []
-            read = parser.line
-            for data in stream:
-                line += 1
-                offset += len(data)
-                if not data.strip():
-                    continue
-                place = f"{self.location}:{line}"
-                try:
-                    record = read(_json(data), place)
-                except BadLine as exc:
-                    end = "" if data.endswith(b"\n") else " (last line, no newline: truncated?)"
-                    rejections.append(Rejection(place, f"{exc}{end}"))
-                    continue
-                if record is not None:
-                    records.append(record)
-                if len(records) + len(rejections) >= self.batch_size:
-                    yield Batch(records, rejections, {**state, "line": line, "offset": offset})
-                    records, rejections = [], []
-            yield Batch(records, rejections, {**state, "line": line, "offset": offset})
+            yield from read_lines(
+                stream,
+                self.location,
+                parser.line,
+                (BadLine,),
+                batch_size=self.batch_size,
+                state={"head": fingerprint, "site": self.site},
+                line=line,
+                offset=offset,
+            )
 
     def _users(self, parser: MattermostParser, stream: IO[bytes], offset: int) -> None:
         """Register the users of the lines before ``offset``, then seek there."""
@@ -130,18 +110,9 @@ class MattermostSource:
                 break
             if b'"user"' in data[:40]:
                 try:
-                    value = _json(data)
+                    value = decode(data)
                     if isinstance(value, dict) and value.get("type") == "user":
                         parser.line(value, "")
-                except BadLine:
+                except (BadJSON, BadLine):
                     pass
         stream.seek(offset)
-
-
-def _json(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except UnicodeDecodeError as exc:
-        raise BadLine(f"invalid UTF-8 at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise BadLine(f"invalid JSON at character {exc.pos + 1}: {exc.msg}") from None

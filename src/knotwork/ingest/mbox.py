@@ -243,6 +243,8 @@ class MboxSource:
         for path in self.files:
             key = str(path.resolve())
             start = self._resume(path, state.get(key))
+            if start is None or start[0]:
+                self._replay(parser, path, None if start is None else start[0])
             if start is None:
                 continue
             stat = path.stat()
@@ -273,6 +275,22 @@ class MboxSource:
                     rejections.append(Rejection(f"{path}:{line}", f"unreadable: {reader.error}"))
             state[key] = {**entry, "done": True, "offset": end, "line": line}
         yield Batch(records, rejections, {"files": state})
+
+    def _replay(self, parser: MessageParser, path: Path, stop: int | None) -> None:
+        """Parse (and drop) the messages of ``path`` before byte ``stop`` (all when None), so
+        that the threads they opened hold the replies read after the resume point, as in one
+        uninterrupted run."""
+        fallback = self.list_name or _list_name(path)
+        records: list[Record] = []
+        rejections: list[Rejection] = []
+        with _open(path) as stream:
+            reader = _Reader(stream)
+            for offset, _line, raw, _final in split_messages(reader.read, 0, 1):
+                if stop is not None and offset >= stop:
+                    break
+                self._read(parser, raw, "", fallback, records, rejections)
+                records.clear()
+                rejections.clear()
 
     @staticmethod
     def _read(

@@ -1,7 +1,8 @@
 """The Perceval source: JSON lines written by GrimoireLab Perceval (``perceval ... --json-line``).
 
 Each non-blank line is one item, one native record placed ``<file>:<line>``; what it becomes is
-told in :mod:`knotwork.ingest.perceval_parse`. A line that is not JSON (a truncated last line),
+told in :mod:`knotwork.ingest.perceval_parse`; the lines are read by
+:func:`knotwork.ingest.jsonlines.read_lines`. A line that is not JSON (a truncated last line),
 not an object, without ``data``, or of a category this source does not read (``category 'x' of
 backend 'y' is not supported``) is rejected with its line number and the reason, never raised;
 the other lines are read.
@@ -20,21 +21,16 @@ read from the start, its items already stored counted as duplicates.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from knotwork.errors import InputError
 from knotwork.ingest.base import Batch, Cursor
 from knotwork.ingest.chat import prefetched
+from knotwork.ingest.jsonlines import head, read_lines
 from knotwork.ingest.perceval_parse import BadItem, PercevalParser
-from knotwork.model import Record, Rejection
 
 __all__ = ["PercevalSource"]
-
-_HEAD = 4096
 
 
 class PercevalSource:
@@ -60,37 +56,17 @@ class PercevalSource:
     def _batches(self, cursor: Cursor | None) -> Iterator[Batch]:
         parser = PercevalParser()
         with self.path.open("rb") as stream:
-            head = hashlib.sha256(stream.read(_HEAD)).hexdigest()[:16]
+            fingerprint = head(stream)
             line, offset = 0, 0
-            if cursor and cursor.get("head") == head:
+            if cursor and cursor.get("head") == fingerprint:
                 line, offset = int(cursor.get("line", 0)), int(cursor.get("offset", 0))
-            stream.seek(offset)
-            state: Cursor = {"head": head}
-            records: list[Record] = []
-            rejections: list[Rejection] = []
-            for data in stream:
-                line += 1
-                offset += len(data)
-                if not data.strip():
-                    continue
-                place = f"{self.location}:{line}"
-                try:
-                    records.append(parser.item(_json(data), place))
-                except BadItem as exc:
-                    end = "" if data.endswith(b"\n") else " (last line, no newline: truncated?)"
-                    rejections.append(Rejection(place, f"{exc}{end}"))
-                if len(records) + len(rejections) >= self.batch_size:
-                    yield Batch(records, rejections, {**state, "line": line, "offset": offset})
-                    records, rejections = [], []
-            yield Batch(records, rejections, {**state, "line": line, "offset": offset})
-
-
-def _json(data: bytes) -> Any:
-    try:
-        return json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BadItem(f"invalid UTF-8 at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise BadItem(f"invalid JSON at character {exc.pos + 1}: {exc.msg}") from None
-    except RecursionError:
-        raise BadItem("JSON nested too deeply") from None
+            yield from read_lines(
+                stream,
+                self.location,
+                parser.item,
+                (BadItem,),
+                batch_size=self.batch_size,
+                state={"head": fingerprint},
+                line=line,
+                offset=offset,
+            )

@@ -215,6 +215,9 @@ class SlackParser:
         if not isinstance(text, str):
             raise BadEntry(f"text is not a string but {type(text).__name__}")
         user = entry.get("user")
+        comment = entry.get("comment")
+        if user is None and isinstance(comment, dict):  # a file_comment of old exports
+            user, text = comment.get("user"), text or clean(comment.get("comment"))
         if user is not None and not isinstance(user, str):
             raise BadEntry(f"user is not a string but {type(user).__name__}")
         message_id = self.message_id(channel, ts)

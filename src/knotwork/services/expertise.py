@@ -280,9 +280,9 @@ class ExpertiseIndex:
         """(links, items, flows): the mass each of ``person``'s links brought them."""
         view = self.view
         start, stop = np.searchsorted(self._link_src, [person, person + 1])
-        links = self._link_order[start:stop]
-        items = view.dst[links]
-        flows = (
+        links = self._link_order[start:stop].astype(np.int64)
+        items = view.dst[links].astype(np.int64)
+        flows: FloatArray = (
             mass[items]
             / np.maximum(self.degree[items], 1e-300)
             * view.weight[links]

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from knotwork.errors import InputError, NotFoundError
-from knotwork.model import Flag, NodeKind, canonical_json
+from knotwork.model import Flag, LinkKind, NodeKind, canonical_json, make_id
 from knotwork.store import schema
 from knotwork.store.engine import Store
 from knotwork.store.identity import active_merges, candidates, follow
@@ -147,6 +147,54 @@ def apply_merges(store: Store) -> int:
             connection.execute(
                 update(merges).values(moved=canonical_json(moved)).where(merges.c.id == row.id)
             )
+    return count
+
+
+def join_paths(store: Store) -> int:
+    """Point mentions of a path (mail, chat, trackers) at git's file of that path.
+
+    A path mentioned in a message is a file node keyed by the path alone; git's files are keyed
+    by repository (root commit) and path, so the two never meet by id. Each ``mentions`` link
+    from another source to a file is pointed at the git file with that path when exactly one
+    repository in the store has it, else at the path-only node. The choice depends only on
+    the files stored, not on the order of ingests: a second repository with the same path sends
+    its mentions back to the path-only node. Returns the number of links re-pointed.
+
+    >>> from knotwork.store.engine import Store
+    >>> join_paths(Store.open("sqlite://"))
+    0
+    """
+    nodes, links = schema.nodes, schema.links
+    count = 0
+    with store.begin() as connection:
+        rows = connection.execute(
+            select(links.c.id, links.c.dst, nodes.c.key)
+            .join(nodes, nodes.c.id == links.c.dst)
+            .where(
+                links.c.kind == LinkKind.MENTIONS.value,
+                links.c.source != "git",
+                nodes.c.kind == NodeKind.FILE.value,
+            )
+        ).all()
+        if not rows:
+            return 0
+        paths = sorted({str(row.key) for row in rows})
+        owners: dict[str, list[int]] = defaultdict(list)
+        for start in range(0, len(paths), 900):
+            found = connection.execute(
+                select(nodes.c.id, nodes.c.key).where(
+                    nodes.c.kind == NodeKind.FILE.value, nodes.c.key.in_(paths[start : start + 900])
+                )
+            )
+            for node_id, key in found:
+                if node_id != make_id("item", "file", key):
+                    owners[key].append(int(node_id))
+        for row in rows:
+            git_files = owners.get(str(row.key), [])
+            target = git_files[0] if len(git_files) == 1 else make_id("item", "file", row.key)
+            if target != row.dst:
+                connection.execute(update(links).values(dst=target).where(links.c.id == row.id))
+                count += 1
     return count
 
 
@@ -303,6 +351,7 @@ __all__ = [
     "EXPLICIT",
     "apply_merges",
     "history",
+    "join_paths",
     "link_platforms",
     "merge",
     "reject",

@@ -7,7 +7,8 @@ is backend-independent. The tables are created by the Alembic migrations in
 ``store/migrations``; this module only describes them for queries.
 
 >>> sorted(metadata.tables)
-['aliases', 'links', 'merges', 'nodes', 'separate', 'sources', 'texts']
+['aliases', 'links', 'merges', 'nodes', 'separate', 'sources', 'texts', 'tokens',
+ 'tombstones', 'users']
 """
 
 from __future__ import annotations
@@ -95,4 +96,45 @@ separate = Table(
     Column("time", BigInteger, nullable=False),
 )
 
-__all__ = ["aliases", "links", "merges", "metadata", "nodes", "separate", "sources", "texts"]
+#: API accounts: a user is an alias of a person (``person`` is NULL until they are in the graph)
+#: with a ``role`` (member, analyst, admin). Tokens are kept only as a keyed hash (``digest``).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alias", Text, nullable=False, unique=True),
+    Column("person", BigInteger),
+    Column("role", String(16), nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("user", Integer, nullable=False, index=True),
+    Column("created", BigInteger, nullable=False),
+    Column("expires", BigInteger, nullable=False),
+    Column("revoked", BigInteger),
+)
+#: Erased people: keyed hashes of their aliases, checked by the writer so that re-ingesting the
+#: sources does not bring them back.
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("time", BigInteger, nullable=False),
+)
+
+__all__ = [
+    "aliases",
+    "links",
+    "merges",
+    "metadata",
+    "nodes",
+    "separate",
+    "sources",
+    "texts",
+    "tokens",
+    "tombstones",
+    "users",
+]

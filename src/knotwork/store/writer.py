@@ -35,7 +35,7 @@ from knotwork.ingest.base import Batch, Cursor, IngestReport, Source
 from knotwork.model import Node, Record, canonical_json
 from knotwork.store import schema
 from knotwork.store.engine import Store
-from knotwork.store.merge import apply_merges
+from knotwork.store.merge import apply_merges, join_paths
 
 CHUNK = 900  # ids per IN (...) list, under SQLite's variable limit
 
@@ -169,9 +169,12 @@ def _write_cursor(connection: Connection, source: SourceInfo, cursor: Cursor) ->
 def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, int]:
     """Write ``batch`` and its cursor in one transaction; return (ingested, duplicates)."""
     with store.begin() as connection:
-        seen = _existing(connection, [r.key for r in batch.records])
+        from knotwork.store.erase import keep_out  # erased people stay out (tombstones)
+
+        records = keep_out(connection, batch.records)
+        seen = _existing(connection, [r.key for r in records])
         fresh = []
-        for record in batch.records:  # a record met twice in one batch is a duplicate too
+        for record in records:  # a record met twice in one batch is a duplicate too
             if record.key not in seen:
                 seen.add(record.key)
                 fresh.append(record)
@@ -238,6 +241,7 @@ def ingest(store: Store, source: Source, progress: Progress | None = None) -> In
         if progress is not None:
             progress(report.read, batch.total)
     apply_merges(store)  # rows that name a merged person join the person they were merged into
+    join_paths(store)  # paths mentioned in mail or chat join git's file of that path
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1,0 +1,79 @@
+"""The market: matching with reasons, commitments within capacity."""
+
+from __future__ import annotations
+
+import pytest
+
+from knotwork.errors import InputError
+from knotwork.graph.sample import commit_record, sample_records, store_of
+from knotwork.services.market import commit, match, match_offer, open_items, remaining
+from knotwork.services.native import AuthorisationError, need, offer, post, set_state
+from knotwork.store.engine import Store
+
+NOW = 1_700_000_000
+
+
+def _market() -> Store:
+    records = sample_records()
+    records.append(
+        commit_record(
+            "d4" * 20,
+            "dee@example.org",
+            NOW - 86_400,
+            ["drivers/net/ice/ice_txrx.c"],
+            "ice: checksum offload for tunnels",
+        )
+    )
+    records.append(
+        commit_record(
+            "e5" * 20, "eve@example.org", NOW - 86_400, ["docs/lunch.md"], "docs: lunch menu"
+        )
+    )
+    return store_of(records)
+
+
+def test_matching_ranks_who_worked_on_the_topic_above_a_shared_word() -> None:
+    store = _market()
+    post(store, "dee@example.org", "How packet checksum offload works in ice", now=NOW)
+    post(store, "eve@example.org", "Lunch receipts: checksum of the totals", now=NOW)
+    wanted = need(
+        store, "ada@example.org", "help with packet checksum offload in ice", now=NOW + 10
+    )
+    ranked = [m["key"] for m in match(store, wanted)]
+    assert ranked.index("dee@example.org") < ranked.index("eve@example.org")
+    assert all(m["reasons"] for m in match(store, wanted))
+    assert "ada@example.org" not in ranked  # the asker is not matched to their own need
+
+
+def test_offers_count_and_are_never_oversubscribed(store: Store) -> None:
+    from knotwork.ingest.base import Batch
+    from knotwork.store.writer import SourceInfo, write_batch
+
+    write_batch(store, SourceInfo("test", "test:s", "x"), Batch(sample_records(), [], {}))
+    wanted = need(store, "ada@example.org", "reviews of ice patches", now=NOW)
+    other = need(store, "ada@example.org", "ice release notes", now=NOW + 1)
+    given = offer(store, "bob@example.org", "ice patch reviews", capacity="4h/week", now=NOW)
+    assert next(m["need"] for m in match_offer(store, given)) == wanted
+    assert commit(store, "bob@example.org", given, wanted, hours=3, now=NOW + 2) == 1.0
+    with pytest.raises(InputError, match="1 hours left"):
+        commit(store, "bob@example.org", given, other, hours=2, now=NOW + 3)
+    with pytest.raises(AuthorisationError):
+        commit(store, "ada@example.org", given, other, hours=1, now=NOW + 3)
+    assert remaining(store, given) == 1.0
+    assert match(store, other)[0]["offer"] == given
+    set_state(store, "bob@example.org", given, "withdrawn", now=NOW + 4)
+    assert remaining(store, given) == 0.0
+    assert [o["id"] for o in open_items(store, "offer", now=NOW + 5)] == []
+
+
+def test_a_commitment_in_the_same_second_keeps_the_need_with_its_owner() -> None:
+    from knotwork.graph.sample import sample_store
+    from knotwork.services.native import owner
+    from knotwork.store.identity import resolve
+
+    store = sample_store()
+    wanted = need(store, "ada@example.org", "ice docs", now=NOW)
+    given = offer(store, "bob@example.org", "docs", capacity="2h", now=NOW)
+    commit(store, "bob@example.org", given, wanted, hours=1, now=NOW)
+    assert owner(store, wanted) == resolve(store, "ada@example.org")
+    set_state(store, "ada@example.org", wanted, "fulfilled", now=NOW)
