@@ -163,3 +163,23 @@ def test_bad_queries_are_refused() -> None:
     with pytest.raises(ValueError, match="square"):
         FastWalk(sp.csr_matrix((2, 3)))
     assert FastWalk(sp.csr_matrix((0, 0))).pagerank().vector.size == 0
+
+
+def test_bounded_push_then_walks_from_the_residual(monkeypatch: pytest.MonkeyPatch) -> None:
+    import knotwork.graph.ppr as ppr
+
+    matrix = power_law_graph(3000, 20_000, seed=5)
+    walk = FastWalk(matrix)
+    exact = walk.personalized_exact(np.array([0]))[:, 0]
+    truth = set(top(np.arange(3000), exact, 20).tolist())
+    cut = walk.personalized({0: 1.0}, method="push", eps=1e-9, max_work=500)
+    assert sum(cut[1]) < 0.9  # the budget left much of the mass in the residual
+    monkeypatch.setattr(ppr, "SMALL_GRAPH", 0)
+    monkeypatch.setattr(ppr, "AUTO_WORK", 500)
+    nodes, values = walk.personalized({0: 1.0}, eps=1e-9, walks=100_000)
+    assert sum(values) == pytest.approx(1.0, abs=0.02)  # estimate + walked residual
+    dense = np.zeros(3000)
+    dense[nodes] = values
+    assert np.abs(dense - exact).sum() < 0.06
+    assert len(set(top(nodes, values, 20).tolist()) & truth) >= 17
+    assert not walk._residual.any() and not walk._counts.any() and not walk._queued.any()

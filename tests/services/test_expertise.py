@@ -14,7 +14,9 @@ from knotwork.services.expertise import (
     who_knows,
     with_changes,
 )
+from knotwork.ingest.base import Batch
 from knotwork.store.engine import Store
+from knotwork.store.writer import SourceInfo, write_batch
 
 T = 1_600_000_000
 DAY = 86_400
@@ -150,3 +152,34 @@ def test_settings_change_the_answer() -> None:
     store = project()
     only_authors = with_changes(DEFAULT_SETTINGS, weights={"authored": 1.0, "changed": 1.0})
     assert "mo@x.org" not in keys(store, "drivers/net/ice/", settings=only_authors)
+
+
+def test_a_new_commit_is_seen_without_rebuilding_the_text_index() -> None:
+    store = project()
+    first = who_knows(store, "rx queue")
+    assert "ada@x.org" in [e.key for e in first.experts]
+    view = cached_view(store, half_life_days=1000.0)
+    old = ExpertiseIndex.of(view, DEFAULT_SETTINGS)
+    assert old._text is not None and len(old._text) == 1
+    late = commit_record("kv1", "kim@x.org", T + 9 * DAY, ["lib/kvargs/kv.c"], "kvargs: parse")
+    write_batch(store, SourceInfo("git", "git:sample", "sample"), Batch([late], [], {}))
+    answer = who_knows(store, "kvargs parse")
+    assert [e.key for e in answer.experts] == ["kim@x.org"]
+    new = ExpertiseIndex.of(cached_view(store, half_life_days=1000.0), DEFAULT_SETTINGS)
+    assert new.view.previous is not None  # extended, not rebuilt
+    assert new._text is not None and len(new._text) == 2 and new._text[0] is old._text[0]
+    assert [e.key for e in who_knows(store, "rx queue").experts] == [e.key for e in first.experts]
+
+
+def test_the_fast_walk_gives_the_scipy_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
+    import knotwork.services.expertise as expertise
+
+    store = project()
+    slow = who_knows(store, "drivers/net/ice/ rx queue", settings=with_changes(DEFAULT_SETTINGS))
+    monkeypatch.setattr(expertise, "FAST_NODES", 0)
+    fast = who_knows(
+        store, "drivers/net/ice/ rx queue", settings=with_changes(DEFAULT_SETTINGS, tol=1e-7)
+    )
+    assert [e.key for e in fast.experts] == [e.key for e in slow.experts]
+    for a, b in zip(fast.experts, slow.experts, strict=True):
+        assert a.score == pytest.approx(b.score, rel=1e-3)

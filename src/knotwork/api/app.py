@@ -13,7 +13,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from knotwork.api import aggregates, ask, errors, identities, jobs, me, people, users
+from knotwork.api import (
+    aggregates,
+    ask,
+    decisions,
+    errors,
+    identities,
+    jobs,
+    market,
+    me,
+    people,
+    users,
+)
 from knotwork.api.limits import BodyAndTimeLimit, Limits, RateLimit
 from knotwork.api.models import Health
 from knotwork.config import Settings
@@ -54,7 +65,7 @@ def create_app(
         """Liveness: answers without a token."""
         return {"status": "ok"}
 
-    for module in (ask, people, identities, users, me, aggregates, jobs):
+    for module in (ask, people, identities, users, me, aggregates, jobs, market, decisions):
         app.include_router(module.router)
     return app
 

@@ -24,9 +24,11 @@ from knotwork.errors import (
     NotFoundError,
     StoreError,
 )
+from knotwork.services.native import AuthorisationError
 
 #: The HTTP status of each branch of the error tree (the most specific class wins).
 STATUS: dict[type[KnotworkError], int] = {
+    AuthorisationError: 403,
     NotFoundError: 404,
     InputError: 422,
     ConfigError: 500,

@@ -21,10 +21,12 @@ ANALYSTS = frozenset({ANALYST, ADMIN})
 
 @dataclass(frozen=True)
 class Rule:
-    """The roles allowed; ``own``: non-admins only on their own person (path ``{id}``)."""
+    """The roles allowed; ``own``: non-admins only on their own person (path ``{id}``);
+    ``actor``: the route writes as the caller's person (403 for accounts without one)."""
 
     roles: frozenset[str]
     own: bool = False
+    actor: bool = False
 
 
 #: (method, path template) -> rule. ``/health`` is public and not listed.
@@ -48,6 +50,23 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/team"): Rule(EVERYONE),
     ("POST", "/api/v1/ingest"): Rule(ADMINS),
     ("GET", "/api/v1/ingest/{job}"): Rule(ADMINS),
+    ("POST", "/api/v1/posts"): Rule(EVERYONE, actor=True),
+    ("GET", "/api/v1/posts"): Rule(EVERYONE),
+    ("POST", "/api/v1/needs"): Rule(EVERYONE, actor=True),
+    ("GET", "/api/v1/needs"): Rule(EVERYONE),
+    ("POST", "/api/v1/offers"): Rule(EVERYONE, actor=True),
+    ("GET", "/api/v1/offers"): Rule(EVERYONE),
+    ("GET", "/api/v1/needs/{id}/matches"): Rule(EVERYONE),
+    ("GET", "/api/v1/offers/{id}/matches"): Rule(EVERYONE),
+    ("POST", "/api/v1/offers/{id}/commitments"): Rule(EVERYONE, actor=True),
+    ("POST", "/api/v1/needs/{id}/close"): Rule(EVERYONE, actor=True),
+    ("POST", "/api/v1/offers/{id}/close"): Rule(EVERYONE, actor=True),
+    ("POST", "/api/v1/proposals"): Rule(EVERYONE, actor=True),
+    ("GET", "/api/v1/proposals"): Rule(EVERYONE),
+    ("GET", "/api/v1/proposals/{id}"): Rule(EVERYONE),
+    ("GET", "/api/v1/proposals/{id}/affected"): Rule(EVERYONE),
+    ("POST", "/api/v1/proposals/{id}/responses"): Rule(EVERYONE, actor=True),
+    ("GET", "/api/v1/participation"): Rule(ANALYSTS),
 }
 
 #: Routes anyone may call without a token.

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from knotwork.cli.common import DbOption, JsonOption, console, emit, open_store
 from knotwork.errors import InputError
-from knotwork.graph.view import DEFAULT_HALF_LIFE_DAYS
-from knotwork.services.authority import top_items, top_people
-from knotwork.services.expertise import EXPERTISE_HALF_LIFE_DAYS, Answer
-from knotwork.services.expertise import explain as explain_person
-from knotwork.services.expertise import who_knows as ask
+from knotwork.graph.view import DEFAULT_HALF_LIFE_DAYS, EXPERTISE_HALF_LIFE_DAYS
+
+if TYPE_CHECKING:
+    from knotwork.services.expertise import Answer
 
 AsOfOption = Annotated[
     str | None,
@@ -92,6 +91,8 @@ def who_knows(
     as_json: JsonOption = False,
 ) -> None:
     """Who knows about QUERY: people ranked by personalized PageRank, with the evidence."""
+    from knotwork.services.expertise import who_knows as ask
+
     with open_store(db, as_json) as store:
         answer = ask(
             store,
@@ -141,6 +142,8 @@ def top(
     as_json: JsonOption = False,
 ) -> None:
     """The people or work items with the highest authority (PageRank), bots left out."""
+    from knotwork.services.authority import top_items, top_people
+
     with open_store(db, as_json) as store:
         moment = parse_date(as_of)
         if what is What.people:
@@ -185,6 +188,8 @@ def explain(
     as_json: JsonOption = False,
 ) -> None:
     """Why PERSON ranks where they do for QUERY: mass by kind of link, and the items."""
+    from knotwork.services.expertise import explain as explain_person
+
     with open_store(db, as_json) as store:
         data = explain_person(
             store,

@@ -16,9 +16,6 @@ from knotwork.cli.ask import day, parse_date
 from knotwork.cli.common import DbOption, JsonOption, console, emit, open_store
 from knotwork.cli.native import AsOption, lines
 from knotwork.errors import InputError
-from knotwork.services import decisions as service
-from knotwork.services.participation import participation as participation_of
-from knotwork.services.questions import questions as questions_of
 from knotwork.store.identity import resolve
 
 IdArgument = Annotated[int, typer.Argument(metavar="PROPOSAL_ID")]
@@ -40,6 +37,8 @@ def propose(
     as_json: JsonOption = False,
 ) -> None:
     """Open a proposal affecting items, groups or paths."""
+    from knotwork.services import decisions as service
+
     with open_store(db, as_json) as store:
         moment = parse_date(closes)
         if moment is None:
@@ -59,6 +58,8 @@ def propose(
 
 def affected(proposal: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """Who a proposal affects, how strongly, and the evidence."""
+    from knotwork.services import decisions as service
+
     with open_store(db, as_json) as store:
         found = service.affected(store, proposal)
         emit(
@@ -81,6 +82,8 @@ def respond(
     as_json: JsonOption = False,
 ) -> None:
     """Respond to a proposal as yourself (a later response replaces yours until close)."""
+    from knotwork.services import decisions as service
+
     with open_store(db, as_json) as store:
         service.respond(store, proposal, actor, choice, reason)
         emit(as_json, {"id": proposal, "choice": choice}, lambda: console.print("recorded"))
@@ -92,6 +95,8 @@ def decisions(
     as_json: JsonOption = False,
 ) -> None:
     """Proposals, newest first."""
+    from knotwork.services import decisions as service
+
     with open_store(db, as_json) as store:
         found = service.decisions(store, only_open=only_open)
         emit(
@@ -109,6 +114,8 @@ def decisions(
 
 def decision(proposal: IdArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
     """A proposal's outcome, turnout among the affected, reasons and reminders."""
+    from knotwork.services import decisions as service
+
     with open_store(db, as_json) as store:
         found = service.decision(store, proposal)
         emit(
@@ -129,6 +136,8 @@ def participation(
     as_json: JsonOption = False,
 ) -> None:
     """Participation index: decisions taken part in / decisions that affected the person."""
+    from knotwork.services.participation import participation as participation_of
+
     with open_store(db, as_json) as store:
         who = None if person is None else resolve(store, person)
         found = participation_of(store, person=who, k_min=k_min)
@@ -146,6 +155,8 @@ def participation(
 
 def questions(actor: AsOption, db: DbOption = None, as_json: JsonOption = False) -> None:
     """The three questions answered for you: what you need, what you owe, whom to talk to."""
+    from knotwork.services.questions import questions as questions_of
+
     with open_store(db, as_json) as store:
         found = questions_of(store, actor)
 

@@ -6,19 +6,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from knotwork.cli.ask import AsOfOption, day, parse_date
 from knotwork.cli.common import DbOption, JsonOption, console, emit, open_store
 from knotwork.errors import InputError
-from knotwork.services.groups import GroupsResult
-from knotwork.services.groups import groups as find
-from knotwork.services.groups_history import history as group_history
 from knotwork.services.privacy import DEFAULT_K_MIN
-from knotwork.services.team import Team
-from knotwork.services.team import team as propose
+
+if TYPE_CHECKING:
+    from knotwork.services.groups import GroupsResult
+    from knotwork.services.team import Team
 
 app = typer.Typer(
     help="Emergent groups: who works with whom, and how groups change.",
@@ -90,6 +89,8 @@ def groups(
     as_json: JsonOption = False,
 ) -> None:
     """List the emergent groups: size, cohesion, distinctive words and paths."""
+    from knotwork.services.groups import groups as find
+
     if ctx.invoked_subcommand is not None:
         return
     with open_store(db, as_json) as store:
@@ -115,6 +116,8 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """How groups formed, grew, shrank, merged, split and dissolved over time."""
+    from knotwork.services.groups_history import history as group_history
+
     with open_store(db, as_json) as store:
         events = group_history(
             store, every_days=parse_every(every), resolution=resolution, seed=seed, k_min=k_min
@@ -166,6 +169,8 @@ def team(
     as_json: JsonOption = False,
 ) -> None:
     """Propose a team for a purpose: who covers it best while staying close to each other."""
+    from knotwork.services.team import team as propose
+
     with open_store(db, as_json) as store:
         proposal = propose(store, purpose, size=size, as_of=parse_date(as_of))
         emit(as_json, proposal.to_dict(), lambda: _render_team(proposal))

@@ -9,18 +9,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from knotwork.cli.ask import AsOfOption, parse_date
 from knotwork.cli.common import DbOption, JsonOption, console, emit, open_store
 from knotwork.config import Settings
-from knotwork.services.health import health as compute_health
-from knotwork.services.health_base import Metric
-from knotwork.services.me import me as my_view
-from knotwork.services.privacy import check_k_min
-from knotwork.services.report import write_report
+
+if TYPE_CHECKING:
+    from knotwork.services.health_base import Metric
 
 KMinOption = Annotated[
     int | None,
@@ -42,6 +40,8 @@ SamplesOption = Annotated[
 
 
 def _k_min(value: int | None) -> int:
+    from knotwork.services.privacy import check_k_min
+
     return check_k_min(value if value is not None else Settings.from_env().k_min)
 
 
@@ -77,6 +77,8 @@ def health(
 ) -> None:
     """Network health metrics (inequality, periphery, brokers, silos, walls vs work, relay
     depth, truck factor, growth), each with a plain-language explanation."""
+    from knotwork.services.health import health as compute_health
+
     with open_store(db, as_json) as store:
         report = compute_health(
             store, as_of=parse_date(as_of), k_min=_k_min(k_min), samples=samples
@@ -96,6 +98,8 @@ def report(
     as_json: JsonOption = False,
 ) -> None:
     """Write one self-contained HTML health report with plots (opens without a network)."""
+    from knotwork.services.report import write_report
+
     with open_store(db, as_json) as store:
         path = write_report(
             store, out, as_of=parse_date(as_of), k_min=_k_min(k_min), samples=samples
@@ -130,6 +134,8 @@ def me(
     as_json: JsonOption = False,
 ) -> None:
     """Your own metrics: authority rank, ties, core, group, brokerage, areas you know."""
+    from knotwork.services.me import me as my_view
+
     with open_store(db, as_json) as store:
         value = my_view(store, alias, as_of=parse_date(as_of), k_min=_k_min(k_min))
         emit(as_json, value, lambda: _render_me(value))

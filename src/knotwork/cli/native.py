@@ -17,7 +17,6 @@ import typer
 
 from knotwork.cli.ask import parse_date
 from knotwork.cli.common import DbOption, JsonOption, console, emit, open_store
-from knotwork.services import market, native
 
 AsOption = Annotated[str, typer.Option("--as", metavar="ALIAS", help="Who acts (an alias).")]
 TextArgument = Annotated[str, typer.Argument(metavar="TEXT", help="What it says.")]
@@ -50,6 +49,8 @@ def post(
     as_json: JsonOption = False,
 ) -> None:
     """Publish a work item, linking to what it builds on."""
+    from knotwork.services import native
+
     with open_store(db, as_json) as store:
         _done(as_json, "post", native.post(store, actor, text, cites=cites or [], purpose=purpose))
 
@@ -63,6 +64,8 @@ def need(
     as_json: JsonOption = False,
 ) -> None:
     """Say what information or help you need."""
+    from knotwork.services import native
+
     with open_store(db, as_json) as store:
         found = native.need(store, actor, text, until=parse_date(until), cites=cites or [])
         _done(as_json, "need", found)
@@ -79,6 +82,8 @@ def offer(
     as_json: JsonOption = False,
 ) -> None:
     """Offer spare capacity."""
+    from knotwork.services import native
+
     with open_store(db, as_json) as store:
         found = native.offer(store, actor, text, capacity=capacity, until=parse_date(until))
         _done(as_json, "offer", found)
@@ -93,6 +98,8 @@ def commit(
     as_json: JsonOption = False,
 ) -> None:
     """Commit hours of your offer to a need (never beyond its capacity)."""
+    from knotwork.services import market
+
     with open_store(db, as_json) as store:
         left = market.commit(store, actor, offer_id, need_id, hours=hours)
         emit(
@@ -110,6 +117,8 @@ def close(
     as_json: JsonOption = False,
 ) -> None:
     """Mark your need or offer fulfilled or withdrawn."""
+    from knotwork.services import native
+
     with open_store(db, as_json) as store:
         native.set_state(store, actor, item_id, state)
         emit(as_json, {"id": item_id, "state": state}, lambda: console.print(state))
@@ -125,6 +134,8 @@ def match(
     as_json: JsonOption = False,
 ) -> None:
     """People and offers ranked for a need (or needs for an offer), each with its reasons."""
+    from knotwork.services import market
+
     with open_store(db, as_json) as store:
         if offers is not None:
             found = market.match_offer(store, offers, limit=limit)

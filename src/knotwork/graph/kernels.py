@@ -139,17 +139,18 @@ def forward_push(
     residual: F64,
     queued: npt.NDArray[np.bool_],
     queue: I32,
-    max_pushes: int,
-) -> tuple[I32, F64, int]:
+    max_work: int,
+) -> tuple[I32, F64, F64, int]:
     """Forward push (Andersen, Chung, Lang 2006) for the seed distribution ``seed_weight``.
 
     Keeps an estimate ``p`` and a residual ``r`` (initially the seeds); while a node ``u`` holds
     ``r[u] > eps * outdeg(u)`` it keeps ``(1 - d) r[u]`` and passes ``d r[u]`` along its links
     (a dangling node passes it back to the seeds). Each final value is within ``eps * deg`` of
     the exact one. ``estimate``, ``residual``, ``queued`` (all zero/False, size ``n``) and
-    ``queue`` (size ``n``) are scratch arrays: they are left as they were found. Stops after
-    ``max_pushes`` pushes (the answer is then incomplete). Returns the touched nodes, their
-    estimates and the number of pushes.
+    ``queue`` (size ``n``) are scratch arrays: they are left as they were found. Stops once the
+    pushes have read ``max_work`` links (then the residual left is larger than ``eps``; exact
+    answer = estimate + the personalized PageRank of the residual). Returns the touched nodes,
+    their estimates and residuals, and the links read.
     """
     n = indptr.shape[0] - 1
     touched = np.empty(16, dtype=np.int32)
@@ -168,8 +169,8 @@ def forward_push(
             queued[u] = True
             queue[(head + size) % n] = u
             size += 1
-    pushes = 0
-    while size > 0 and pushes < max_pushes:
+    work = 0
+    while size > 0 and work < max_work:
         u = queue[head]
         head = (head + 1) % n
         size -= 1
@@ -178,7 +179,7 @@ def forward_push(
         degree = indptr[u + 1] - indptr[u]
         if r <= eps * max(degree, 1):
             continue
-        pushes += 1
+        work += max(degree, 1)
         residual[u] = 0.0
         estimate[u] += (1.0 - damping) * r
         passed = damping * r
@@ -203,15 +204,21 @@ def forward_push(
                 queued[v] = True
                 queue[(head + size) % n] = v
                 size += 1
+    while size > 0:  # leave the queue flags as found
+        queued[queue[head]] = False
+        head = (head + 1) % n
+        size -= 1
     nodes = touched[:n_touched].copy()
     values = np.empty(n_touched, dtype=np.float64)
+    left = np.empty(n_touched, dtype=np.float64)
     for t in range(n_touched):
         v = nodes[t]
         values[t] = estimate[v]
+        left[t] = residual[v]
         estimate[v] = 0.0
         residual[v] = 0.0
         queued[v] = False
-    return nodes, values, pushes
+    return nodes, values, left, work
 
 
 @njit(cache=True)
@@ -221,6 +228,8 @@ def monte_carlo(
     cum: F32,
     seeds: I32,
     seed_cum: F64,
+    jump: I32,
+    jump_cum: F64,
     damping: float,
     walks: int,
     rng_seed: int,
@@ -231,7 +240,9 @@ def monte_carlo(
     Each of ``walks`` walks starts at a seed drawn by ``seed_cum`` (running sum of the seed
     weights, ending at 1); at each node it counts a visit, then stops with probability
     ``1 - d``, else follows a link drawn by weight (``cum``, the running sum of ``prob`` along
-    each out-row); a dangling node ends the walk. ``counts`` is zeroed scratch of size ``n``,
+    each out-row); from a dangling node it jumps to a node drawn from ``jump`` by ``jump_cum``
+    (the personalization: the walk of :func:`pagerank_pull`; ``jump`` differs from ``seeds``
+    when the walks start from a push residual). ``counts`` is zeroed scratch of size ``n``,
     left as found. Returns the visited nodes, their visit shares and the total steps.
     """
     np.random.seed(rng_seed)
@@ -253,7 +264,8 @@ def monte_carlo(
             start = indptr[u]
             end = indptr[u + 1]
             if start == end:
-                break
+                u = jump[np.searchsorted(jump_cum, np.random.random() * jump_cum[-1])]
+                continue
             draw = np.random.random() * cum[end - 1]
             lo = start
             hi = end - 1

@@ -15,11 +15,18 @@ Personalized PageRank from a weighted seed set is computed by one of three metho
 * ``"push"``: forward push (Andersen, Chung, Lang 2006) to a residual ``eps`` per degree,
   tried first for up to :data:`PUSH_SEEDS` seeds: on a power-law graph most seeds have a small
   neighbourhood and push answers in about 0.1 ms, exactly enough for the top 20 (overlap 0.99).
-  When it needs more than :data:`AUTO_PUSHES` pushes (the seed reaches the dense core, where
-  push took 100-250 ms), it is abandoned for
 * ``"walks"``: Monte Carlo random walks with restart, as Pixie (Eksombatchai et al. 2018);
-  the visit shares estimate the vector; cost is the number of walks, whatever the degrees
-  (top-20 overlap 0.976 with the default :data:`WALKS` on the 1M-link benchmark graph).
+  the visit shares estimate the vector; cost is the number of walks, whatever the degrees.
+
+**Bounded work per query** (``method="auto"``): a push stops once it has read
+:data:`AUTO_WORK` links (a seed that reaches the dense core made an unbounded push take
+100-450 ms). The exact answer is then the push's estimate plus the personalized PageRank of
+the residual ``r`` it left (``|r|`` in L1, at most 1), and that part is estimated by
+``ceil(WALKS * |r|)`` walks started from the residual (the push-then-walks scheme of FORA,
+Wang et al. 2017): the walk's error is that of :data:`WALKS` walks scaled by ``|r|``. So one
+query reads at most ``AUTO_WORK`` links plus about ``WALKS / (1 - d)`` steps, whatever the
+seed. Accuracy (1M-link benchmark graph, 200 seeds): see ``bench/graph_engine.py``, which
+prints the median, p99 and top-20 overlap of each method against the exact answer.
 
 ``bench/graph_engine.py`` prints the time and top-20 overlap of each method against the exact
 answer.
@@ -36,6 +43,7 @@ answer.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Literal
@@ -54,8 +62,8 @@ Method = Literal["auto", "power", "push", "walks"]
 
 #: Graphs with at most this many nodes answer personalized queries by exact power iteration.
 SMALL_GRAPH = 20_000
-#: Pushes after which an automatic forward push gives way to Monte Carlo walks.
-AUTO_PUSHES = 20_000
+#: Links an automatic forward push may read before walks take over its residual.
+AUTO_WORK = 200_000
 #: Seed sets up to this size use forward push (then walks); larger ones use power iteration.
 PUSH_SEEDS = 2_000
 #: Default number of walks and push threshold.
@@ -225,13 +233,15 @@ class FastWalk:
         walks: int = WALKS,
         rng_seed: int = 0,
         tol: float = 1e-6,
-        max_pushes: int = 2**62,
+        max_work: int = 2**62,
     ) -> tuple[npt.NDArray[np.int64], FloatArray]:
         """Personalized PageRank from ``seeds`` (node -> weight): the nodes reached and scores.
 
         Only nodes with a positive score are returned (in no particular order). With
-        ``method="auto"`` a ``"push"`` choice that needs more than :data:`AUTO_PUSHES` pushes
-        (its seeds reach the dense core) is abandoned for ``"walks"``.
+        ``method="auto"`` a ``"push"`` that has read :data:`AUTO_WORK` links (its seeds reach
+        the dense core) stops there, and walks spread the residual it left (see the module
+        docstring). ``max_work`` bounds an explicit ``method="push"`` the same way (then the
+        residual is simply dropped).
         """
         chosen = {int(k): float(v) for k, v in seeds.items() if v > 0}
         if not chosen:
@@ -250,20 +260,47 @@ class FastWalk:
             nodes = np.flatnonzero(vector > 0)
             return nodes, vector[nodes]
         if kind == "push":
-            budget = max_pushes if method == "push" else AUTO_PUSHES
-            found, values, pushes = kernels.forward_push(
+            budget = max_work if method == "push" else AUTO_WORK
+            found, values, left, work = kernels.forward_push(
                 self.out_indptr, self.out_indices, self.out_prob, inner, weight, damping, eps,
                 self._estimate, self._residual, self._queued, self._queue, budget,
             )  # fmt: skip
-            if pushes >= budget and method == "auto":
-                kind = "walks"
+            if work >= budget and method == "auto":
+                jumps = (inner, np.cumsum(weight))
+                return self._finish_with_walks(found, values, left, jumps, damping, walks, rng_seed)
         if kind == "walks":
             found, values, _ = kernels.monte_carlo(
                 self.out_indptr, self.out_indices, self.out_cum, inner, np.cumsum(weight),
-                damping, walks, rng_seed, self._counts,
+                inner, np.cumsum(weight), damping, walks, rng_seed, self._counts,
             )  # fmt: skip
         elif kind != "push":
             raise ValueError(f"unknown method {kind!r}")
+        keep = values > 0
+        return self.perm[found[keep]], values[keep]
+
+    def _finish_with_walks(
+        self,
+        found: npt.NDArray[np.int32],
+        values: FloatArray,
+        left: FloatArray,
+        jumps: tuple[npt.NDArray[np.int32], FloatArray],
+        damping: float,
+        walks: int,
+        rng_seed: int,
+    ) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """Estimate + the residual's personalized PageRank by ``walks * |residual|`` walks."""
+        holding = left > 0
+        mass = float(left[holding].sum())
+        count = int(math.ceil(walks * mass))
+        if count > 0:
+            starts = found[holding]
+            more, shares, _ = kernels.monte_carlo(
+                self.out_indptr, self.out_indices, self.out_cum, starts,
+                np.cumsum(left[holding]), *jumps, damping, count, rng_seed, self._counts,
+            )  # fmt: skip
+            every = np.concatenate((found, more))
+            found, inverse = np.unique(every, return_inverse=True)
+            values = np.bincount(inverse, np.concatenate((values, mass * shares)))
         keep = values > 0
         return self.perm[found[keep]], values[keep]
 
@@ -298,7 +335,7 @@ def top(nodes: npt.NDArray[np.int64], values: FloatArray, k: int) -> npt.NDArray
 
 
 __all__ = [
-    "AUTO_PUSHES",
+    "AUTO_WORK",
     "EPS",
     "SMALL_GRAPH",
     "WALKS",

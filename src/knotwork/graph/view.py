@@ -42,6 +42,10 @@ from knotwork.store.engine import Store
 DAY = 86_400
 DEFAULT_HALF_LIFE_DAYS = 365.0
 
+#: Half-life of links for who-knows: longer than for authority, since knowledge of code
+#: outlasts activity (tuned against maintainer files).
+EXPERTISE_HALF_LIFE_DAYS = 1000.0
+
 #: Codes of node and link kinds in the arrays of a view (position in these tuples).
 NODE_KINDS: tuple[str, ...] = tuple(k.value for k in NodeKind)
 LINK_KINDS: tuple[str, ...] = tuple(k.value for k in LinkKind)
@@ -445,6 +449,7 @@ def cached_view(
 __all__ = [
     "DAY",
     "DEFAULT_HALF_LIFE_DAYS",
+    "EXPERTISE_HALF_LIFE_DAYS",
     "LINK_KINDS",
     "NODE_KINDS",
     "PARTICIPATION",

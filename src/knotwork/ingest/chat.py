@@ -34,6 +34,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def summary(text: str) -> str:
     """The first non-blank line of ``text``, cut to :data:`SUMMARY_CHARS` characters."""
+    if text.isprintable():  # no line breaks of any kind: the one line is the text
+        line = text.strip()
+        return line if len(line) <= SUMMARY_CHARS else line[: SUMMARY_CHARS - 1] + "…"
     for line in text.splitlines():
         line = line.strip()
         if line:

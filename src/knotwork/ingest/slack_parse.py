@@ -83,8 +83,10 @@ class SlackParser:
         self.roots: dict[str, str] = {}  # thread root ts -> author, in the current channel
 
     def message_id(self, channel: str, ts: str) -> int:
-        """The node id of the message ``ts`` of ``channel``."""
-        return make_id("item", "message", f"slack:{self.team}:{channel}:{ts}")
+        """The node id of the message ``ts`` of ``channel``: :func:`make_id` of
+        ``("item", "message", key)``, its parts joined here once."""
+        raw = f"item\x1fmessage\x1fslack:{self.team}:{channel}:{ts}".encode("utf-8", "surrogatepass")
+        return (int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest()) >> 1) or 1
 
     def group(self, channel: str) -> Node:
         """The group node of the channel whose id is ``channel`` (name unknown)."""

@@ -32,11 +32,10 @@ import numpy as np
 from sqlalchemy import and_, select
 
 from knotwork.errors import InputError, NotFoundError
-from knotwork.graph.rank import Walk
 from knotwork.graph.view import cached_view
 from knotwork.model import LinkKind, Node, NodeKind, Record, make_id
 from knotwork.services.decisions_rules import check, options_for, outcome
-from knotwork.services.market import PROXIMITY_WEIGHTS
+from knotwork.services.market import PROXIMITY_WEIGHTS, walk_from
 from knotwork.services.native import (
     AuthorisationError,
     actor_id,
@@ -185,16 +184,16 @@ def affected(
         except KeyError:
             continue
     if seeds.any():
-        walk = view.memo(("affected-walk",), lambda: Walk(view.matrix(AFFECTED_WEIGHTS)))
-        mass = walk.rank(damping=0.5, personalization=seeds, tol=1e-6, max_iter=60).vector
+        mass = walk_from(view, "affected", AFFECTED_WEIGHTS, seeds, warm=("affected", proposal))
+        matrix = view.matrix(AFFECTED_WEIGHTS)
         people = np.flatnonzero(view.people())
         top = float(mass[people].max()) if len(people) else 0.0
         for position in people[mass[people] >= threshold * top].tolist() if top > 0 else []:
             person = int(view.ids[position])
             entry = found.setdefault(person, {"strength": 0.0, "evidence": []})
             entry["strength"] = max(entry["strength"], float(mass[position]) / top)
-            near = np.unique(view.dst[view.src == position])
-            near = near[np.argsort(-mass[near], kind="stable")][:3]
+            near = matrix.indices[matrix.indptr[position] : matrix.indptr[position + 1]]
+            near = near[np.lexsort((near, -mass[near]))][:3]
             entry["evidence"] += [f"works on {view.keys[int(i)]}" for i in near.tolist()]
     result = []
     for person, entry in found.items():

@@ -35,12 +35,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from sqlalchemy import select
 
 from knotwork.errors import InputError, NotFoundError
+from knotwork.graph.ppr import FastWalk
 from knotwork.graph.rank import Walk
-from knotwork.graph.view import DAY, LINK_KINDS, GraphView, cached_view
+from knotwork.graph.view import (
+    DAY,
+    EXPERTISE_HALF_LIFE_DAYS,
+    LINK_KINDS,
+    NODE_KINDS,
+    GraphView,
+    cached_view,
+)
 from knotwork.model import NodeKind
 from knotwork.services.authority import describe
+from knotwork.store import schema
 from knotwork.store.engine import Store
 from knotwork.store.identity import resolve
 from knotwork.store.text import TextIndex
@@ -50,9 +60,14 @@ IntArray = npt.NDArray[np.int64]
 
 _GLOB = re.compile(r"[*?\[]")
 
-#: Half-life of links for who-knows: longer than for authority, since knowledge of code
-#: outlasts activity (tuned against maintainer files).
-EXPERTISE_HALF_LIFE_DAYS = 1000.0
+#: Views with more nodes than this rank with the numba kernels of :mod:`knotwork.graph.ppr`
+#: (smaller ones with scipy, which needs no compiled code to load: faster for the CLI).
+FAST_NODES = 20_000
+#: The text index of an extended view is its previous one plus a small index of the new
+#: nodes' texts; after this many such parts (or when the new nodes are more than a tenth of
+#: the indexed documents and more than :data:`TEXT_REBUILD_NODES`) it is rebuilt in full.
+TEXT_PARTS = 8
+TEXT_REBUILD_NODES = 10_000
 
 
 @dataclass(frozen=True)
@@ -141,7 +156,12 @@ class Answer:
 class ExpertiseIndex:
     """What who-knows needs of one view: the walk, the sorted paths, the text index."""
 
-    def __init__(self, view: GraphView, settings: ExpertiseSettings) -> None:
+    def __init__(
+        self,
+        view: GraphView,
+        settings: ExpertiseSettings,
+        previous: ExpertiseIndex | None = None,
+    ) -> None:
         self.view = view
         self.settings = settings
         chosen = {k: (w, w) for k, w in settings.weights.items() if k != "changed"}
@@ -149,8 +169,13 @@ class ExpertiseIndex:
         keep = (~view.mask(NodeKind.PERSON)) | view.people()
         scale = sp.diags(keep.astype(np.float64))
         self.adjacency = sp.csr_matrix(scale @ adjacency @ scale)
-        self.walk = Walk(self.adjacency)
-        self.degree = self.walk.out_weight
+        self.degree: FloatArray = np.asarray(self.adjacency.sum(axis=1)).ravel()
+        self.walk: Walk | None = None
+        self.fast: FastWalk | None = None
+        if view.n_nodes > FAST_NODES:
+            self.fast = FastWalk(self.adjacency)
+        else:
+            self.walk = Walk(self.adjacency)
         files = np.flatnonzero(view.mask(NodeKind.FILE) & (self.degree > 0))
         order = np.argsort(np.array([view.keys[i] for i in files], dtype=object), kind="stable")
         self.file_positions: IntArray = files[order]
@@ -161,7 +186,14 @@ class ExpertiseIndex:
         self.file_commits = np.bincount(view.dst[changed], minlength=view.n_nodes).astype(
             np.float64
         )
-        self._text: TextIndex | None = None
+        self._text: list[TextIndex] | None = None
+        self._text_nodes: IntArray | None = None
+        self._pending: IntArray = np.zeros(0, dtype=np.int64)
+        if previous is not None and previous._text is not None:
+            # An extended view: keep the previous text index, index only the new nodes.
+            self._text = list(previous._text)
+            known = np.isin(view.ids, previous.view.ids, assume_unique=True)
+            self._pending = np.flatnonzero(~known).astype(np.int64)
         self._link_order = np.argsort(view.src, kind="stable")
         self._link_src = view.src[self._link_order]
         self._kind_weight = np.array([settings.weights.get(k, 0.0) for k in LINK_KINDS])
@@ -181,9 +213,17 @@ class ExpertiseIndex:
 
     @classmethod
     def of(cls, view: GraphView, settings: ExpertiseSettings) -> ExpertiseIndex:
-        """The index of ``view`` for ``settings``, built once per view."""
+        """The index of ``view`` for ``settings``, built once per view; for a view extended
+        from a previous one (:func:`~knotwork.graph.view.cached_view` after new links), the
+        previous index's text index is reused and only the new nodes' texts are indexed."""
         key = ("expertise", json.dumps(asdict(settings), sort_keys=True))
-        index: ExpertiseIndex = view.memo(key, lambda: cls(view, settings))
+        previous = view.previous[1].get(key) if view.previous is not None else None
+        if isinstance(previous, ExpertiseIndex):
+            # The older view is superseded: cut the chain of views kept through the memos.
+            previous.view.previous = None
+        else:
+            previous = None
+        index: ExpertiseIndex = view.memo(key, lambda: cls(view, settings, previous))
         return index
 
     # -- seeds ------------------------------------------------------------------------------
@@ -211,11 +251,41 @@ class ExpertiseIndex:
         stop = int(np.searchsorted(self.path_array, high, side="left"))
         return np.arange(start, stop, dtype=np.int64)
 
-    def text_index(self, store: Store) -> TextIndex:
-        """The BM25 index of the store's texts and paths (built on first use)."""
+    def text_index(self, store: Store) -> list[TextIndex]:
+        """The BM25 index of the store's texts and paths (built on first use), as parts: the
+        index of the view it was built for, then small indexes of the nodes added since."""
+        if self._text is not None and self._pending.size:
+            indexed = sum(len(part.nodes) for part in self._text)
+            many = self._pending.size > max(indexed // 10, TEXT_REBUILD_NODES)
+            if len(self._text) >= TEXT_PARTS or many:
+                self._text = None
+            else:
+                self._text = [*self._text, self._new_texts(store, self._pending)]
+            self._pending = np.zeros(0, dtype=np.int64)
         if self._text is None:
-            self._text = TextIndex.build(store)
+            self._text = [TextIndex.build(store)]
         return self._text
+
+    def _new_texts(self, store: Store, positions: IntArray) -> TextIndex:
+        """A text index of the nodes at ``positions`` (their texts, and paths of files)."""
+        view, texts = self.view, schema.texts
+        wanted = [int(view.ids[p]) for p in positions.tolist()]
+        rows: list[tuple[int, str]] = []
+        with store.connect() as connection:
+            for start in range(0, len(wanted), 900):
+                chunk = wanted[start : start + 900]
+                query = select(texts.c.node, texts.c.text).where(texts.c.node.in_(chunk))
+                rows += [(int(r[0]), str(r[1])) for r in connection.execute(query).all()]
+        files = positions[view.kind[positions] == NODE_KINDS.index(NodeKind.FILE.value)]
+        rows += [(int(view.ids[p]), view.keys[p]) for p in files.tolist()]
+        return TextIndex.from_documents([r[0] for r in rows], [r[1] for r in rows])
+
+    def text_scores(self, store: Store, text: str) -> tuple[IntArray, FloatArray]:
+        """(node ids, BM25 scores) of every indexed document for ``text``, all parts."""
+        parts = self.text_index(store)
+        nodes = np.concatenate([part.nodes for part in parts])
+        scores = np.concatenate([part.scores(text) for part in parts])
+        return nodes, scores
 
     def seeds(self, store: Store | None, query: str) -> tuple[FloatArray, list[dict[str, Any]]]:
         """The personalization vector of ``query`` and what each term matched."""
@@ -238,13 +308,12 @@ class ExpertiseIndex:
                 words.append(term)
         if words and store is not None:
             text = " ".join(words)
-            index = self.text_index(store)
-            scores = index.scores(text)
+            nodes, scores = self.text_scores(store, text)
             matched = np.flatnonzero(scores > 0)
             top = matched[np.argsort(-scores[matched], kind="stable")][: settings.text_seeds]
-            positions = np.searchsorted(view.ids, index.nodes[top])
+            positions = np.searchsorted(view.ids, nodes[top])
             inside = positions < view.n_nodes
-            inside[inside] &= view.ids[positions[inside]] == index.nodes[top][inside]
+            inside[inside] &= view.ids[positions[inside]] == nodes[top][inside]
             positions, weights = positions[inside], scores[top][inside]
             live = self.degree[positions] > 0
             positions, weights = positions[live], weights[live]
@@ -262,12 +331,21 @@ class ExpertiseIndex:
         view, settings = self.view, self.settings
         if vector.sum() <= 0:
             return np.zeros(view.n_nodes), np.zeros(view.n_nodes)
-        mass = self.walk.rank(
-            damping=settings.damping,
-            personalization=vector,
-            tol=settings.tol,
-            max_iter=settings.max_iter,
-        ).vector
+        if self.fast is not None:
+            mass = self.fast.pagerank(
+                damping=settings.damping,
+                personalization=vector,
+                tol=settings.tol,
+                max_iter=settings.max_iter,
+            ).vector
+        else:
+            assert self.walk is not None
+            mass = self.walk.rank(
+                damping=settings.damping,
+                personalization=vector,
+                tol=settings.tol,
+                max_iter=settings.max_iter,
+            ).vector
         score = np.zeros(view.n_nodes)
         people = self.people
         score[people] = mass[people] / self.degree[people] ** settings.specificity
@@ -476,6 +554,7 @@ def with_changes(settings: ExpertiseSettings, **changes: Any) -> ExpertiseSettin
 __all__ = [
     "DEFAULT_SETTINGS",
     "EXPERTISE_HALF_LIFE_DAYS",
+    "FAST_NODES",
     "Answer",
     "Evidence",
     "Expert",

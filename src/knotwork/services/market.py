@@ -23,14 +23,21 @@ and **capacity** (open offer hours left). Each match comes with the reasons.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
+
+import bm25s
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import and_, func, select
 
 from knotwork.errors import InputError
+from knotwork.graph.ppr import FastWalk
 from knotwork.graph.rank import Walk
 from knotwork.graph.view import GraphView, cached_view
 from knotwork.model import LinkKind, Record
@@ -152,23 +159,68 @@ def _scaled(values: FloatArray) -> FloatArray:
 #: Kinds of the native nodes whose texts are indexed apart, so that a write does not rebuild
 #: the index of the (large) ingested texts.
 NATIVE_KINDS = ("post", "need", "offer", "decision")
-_BASE: dict[str, tuple[int, TextIndex]] = {}
+_BASE: dict[str, tuple[tuple[int, int], TextIndex]] = {}
+
+#: Stores with more ingested texts than this keep their text index on disk (under
+#: ``$KNOTWORK_CACHE``, else ``$XDG_CACHE_HOME/knotwork``, else ``~/.cache/knotwork``), so
+#: that a new process (a CLI call) loads it instead of indexing every text again.
+DISK_TEXTS = 20_000
+
+#: Views with more nodes than this walk with the numba kernels of :mod:`knotwork.graph.ppr`
+#: (smaller ones with scipy, which needs no compiled code to load: faster for the CLI).
+FAST_NODES = 20_000
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("KNOTWORK_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "knotwork"
+    )
+    return Path(root) / "text"
+
+
+def _base_index(store: Store, mark: tuple[int, int]) -> TextIndex:
+    """The index of the store's ingested texts, from disk when a copy for ``mark`` is there."""
+    if mark[0] <= DISK_TEXTS or ":memory:" in store.url or store.url.rstrip("/") == "sqlite:":
+        return TextIndex.build(store)
+    name = hashlib.sha256(f"{store.url}|{mark}".encode()).hexdigest()[:24]
+    folder = _cache_dir() / name
+    try:
+        nodes = np.load(folder / "nodes.npy")
+        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
+        return TextIndex(nodes, retriever)
+    except (OSError, ValueError, KeyError):
+        pass
+    index = TextIndex.build(store)
+    if index._retriever is not None:
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(dir=folder.parent))
+            index._retriever.save(str(scratch), show_progress=False)
+            np.save(scratch / "nodes.npy", index.nodes)
+            scratch.rename(folder)
+        except OSError:
+            pass  # another process saved it first, or no room: the index still serves
+    return index
 
 
 def _search(store: Store, query: str, limit: int) -> list[tuple[int, float]]:
-    """BM25 hits over ingested texts (index kept per store, rebuilt when their count changes)
-    and over native texts (a small index built per call), merged best first."""
+    """BM25 hits over ingested texts (index kept per store, and on disk for a large store,
+    rebuilt when their count or newest id changes) and over native texts (a small index built
+    per call), merged best first."""
     nodes, texts = schema.nodes, schema.texts
     native = select(nodes.c.id).where(nodes.c.kind.in_(NATIVE_KINDS))
     with store.connect() as connection:
-        count = int(connection.execute(select(func.count()).select_from(texts)).scalar_one())
+        count, newest = connection.execute(
+            select(func.count(), func.max(texts.c.node)).where(texts.c.node.not_in(native))
+        ).one()
         rows = connection.execute(
             select(texts.c.node, texts.c.text).where(texts.c.node.in_(native))
         ).all()
     key = f"{store.url}#{id(store.engine)}"
+    mark = (int(count), int(newest or 0))
     cached = _BASE.get(key)
-    if cached is None or cached[0] != count - len(rows):
-        cached = (count - len(rows), TextIndex.build(store))
+    if cached is None or cached[0] != mark:
+        cached = (mark, _base_index(store, mark))
         _BASE[key] = cached
     fresh = TextIndex.from_documents([r[0] for r in rows], [r[1] for r in rows])
     hits = cached[1].search(query, limit) + fresh.search(query, limit)
@@ -178,8 +230,44 @@ def _search(store: Store, query: str, limit: int) -> list[tuple[int, float]]:
     return sorted(best.items(), key=lambda h: -h[1])[:limit]
 
 
-def _walk(view: GraphView) -> Walk:
-    return view.memo(("proximity-walk",), lambda: Walk(view.matrix(PROXIMITY_WEIGHTS)))  # type: ignore[no-any-return]
+def walk_from(
+    view: GraphView,
+    name: str,
+    weights: dict[str, tuple[float, float]],
+    seeds: FloatArray,
+    *,
+    warm: Any = None,
+) -> FloatArray:
+    """Personalized PageRank (damping 0.5) from ``seeds`` on the walk of ``weights``.
+
+    The walk is built once per view (numba kernels above :data:`FAST_NODES` nodes, without
+    renumbering, so that a view extended by a write rebuilds it fast); with ``warm`` the
+    result is kept under that key and the next call (or the next view's) starts from it.
+
+    >>> from knotwork.graph.sample import sample_store
+    >>> view = GraphView.build(sample_store())
+    >>> seeds = np.zeros(view.n_nodes); seeds[0] = 1.0
+    >>> round(float(walk_from(view, "doc", PROXIMITY_WEIGHTS, seeds).sum()), 6)
+    1.0
+    """
+    fast = view.n_nodes > FAST_NODES
+    walk = view.memo(
+        ("native-walk", name, fast),
+        lambda: FastWalk(view.matrix(weights), order="none") if fast else Walk(view.matrix(weights)),
+    )
+    start = view.warm_start(warm) if warm is not None else None
+    if start is not None and start.sum() <= 0:
+        start = None
+    if isinstance(walk, FastWalk):
+        result = walk.pagerank(
+            damping=0.5, personalization=seeds, start=start, tol=1e-6, max_iter=60
+        )
+    else:
+        result = walk.rank(damping=0.5, personalization=seeds, start=start, tol=1e-6, max_iter=60)
+    vector = np.asarray(result.vector, dtype=np.float64)
+    if warm is not None:
+        view._cache[warm] = vector
+    return vector
 
 
 def _context(store: Store, item: int) -> list[int]:
@@ -231,7 +319,7 @@ def match(store: Store, need_id: int, *, limit: int = 10) -> list[dict[str, Any]
             continue
     if asker is not None and asker in view.ids:
         seeds[view.index_of(asker)] += 0.1
-    proximity = _walk(view).rank(damping=0.5, personalization=seeds, tol=1e-6, max_iter=60).vector
+    proximity = walk_from(view, "proximity", PROXIMITY_WEIGHTS, seeds, warm=("match", need_id))
     rank = view.memo(("native-authority",), lambda: authority(view, warm_key=store.url).vector)
     offers = {o["owner"]: o for o in open_items(store, "offer")}
     capacity = np.zeros(n)
@@ -307,4 +395,5 @@ __all__ = [
     "match_offer",
     "open_items",
     "remaining",
+    "walk_from",
 ]

@@ -6,9 +6,8 @@ JSON attributes are kept as canonical JSON text so that :func:`knotwork.store.di
 is backend-independent. The tables are created by the Alembic migrations in
 ``store/migrations``; this module only describes them for queries.
 
->>> sorted(metadata.tables)
-['aliases', 'links', 'merges', 'nodes', 'separate', 'sources', 'texts', 'tokens',
- 'tombstones', 'users']
+>>> print(*sorted(metadata.tables))
+aliases links merges nodes separate sources texts tokens tombstones users
 """
 
 from __future__ import annotations

@@ -81,10 +81,12 @@ def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
 
 
 def _existing(connection: Connection, keys: Sequence[int]) -> set[int]:
+    """The ``keys`` already stored as node ids (plain SQL: no statement to build per chunk)."""
     found: set[int] = set()
+    mark = _placeholder(connection)
     for part in _chunks(keys):
-        rows = connection.execute(select(schema.nodes.c.id).where(schema.nodes.c.id.in_(part)))
-        found.update(row[0] for row in rows)
+        sql = f"SELECT id FROM nodes WHERE id IN ({', '.join([mark] * len(part))})"
+        found.update(row[0] for row in connection.exec_driver_sql(sql, tuple(part)))
     return found
 
 
@@ -117,12 +119,12 @@ def _merge_nodes(records: Iterable[Record]) -> list[tuple[Any, ...]]:
             if seen is None:
                 merged[node.id] = node
                 flags[node.id] = node.flags
-            elif seen != node:
+            elif seen is not node and seen != node:  # a person recurs as the same object
                 flags[node.id] |= node.flags
                 if _later(node, seen):
                     merged[node.id] = node
     return [
-        (n.id, n.kind.value, n.key, n.name, n.time, flags[n.id], _json(n.attrs))
+        (n.id, n.kind._value_, n.key, n.name, n.time, flags[n.id], _json(n.attrs))
         for n in merged.values()
     ]
 
@@ -186,7 +188,7 @@ def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, in
             schema.links,
             "id",
             [
-                (k.id, k.src, k.dst, k.kind.value, k.time, k.weight, k.flags, kind, _json(k.attrs))
+                (k.id, k.src, k.dst, k.kind._value_, k.time, k.weight, k.flags, kind, _json(k.attrs))
                 for k in links.values()
             ],
         )
@@ -195,7 +197,7 @@ def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, in
             connection,
             schema.aliases,
             "id",
-            [(a.id, a.kind.value, a.value, a.person) for a in aliases],
+            [(a.id, a.kind._value_, a.value, a.person) for a in aliases],
         )
         texts = {node: text for r in fresh for node, text in r.texts.items()}
         _write_ignoring(connection, schema.texts, "node", list(texts.items()))
