@@ -10,6 +10,9 @@ and a Mattermost bulk export of the same messages (roots with their replies) und
 2. **full ingest** into a fresh SQLite file (``Store.open``, ``ingest``, ``close``), and again
    with ``prefetch=True`` (parsing in a worker thread, a batch ahead of the store).
 
+Each figure is the best of ``--repeat`` runs (default 3), each into a fresh file; the machine's
+load average is printed at the start and the end (other work slows wall time).
+
 It prints messages per second (target >= 20,000, from the issue "Sources beyond git") and the
 ratio of (2) to (1), and writes the figures to ``bench/out/ingest_chat.json``. The exit status
 is 1 when a target is missed.
@@ -182,7 +185,10 @@ def timed_ingest(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="best of R runs (default 3)")
     args = parser.parse_args()
+    start_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    print(f"load average {start_load:.2f} on {os.cpu_count()} CPUs at the start")
     work = OUT / "chat"
     work.mkdir(parents=True, exist_ok=True)
     slack_dir, mm_file = work / "slack", work / "mattermost.jsonl"
@@ -206,9 +212,16 @@ def main() -> int:
             ),
         ):
             paths = files or sorted(slack_dir.rglob("*.json"))
-            floor = parse_only(paths, lines)
-            seconds, cpu, read = timed_ingest(make, False, Path(tmp) / f"{name}.db")
-            ahead = timed_ingest(make, True, Path(tmp) / f"{name}-prefetch.db")
+            floor = min(parse_only(paths, lines) for _ in range(max(1, args.repeat)))
+            runs = [
+                timed_ingest(make, False, Path(tmp) / f"{name}-{n}.db")
+                for n in range(max(1, args.repeat))
+            ]
+            seconds, cpu, read = min(runs)  # best wall time: the least disturbed run
+            ahead = min(
+                timed_ingest(make, True, Path(tmp) / f"{name}-prefetch-{n}.db")
+                for n in range(max(1, args.repeat))
+            )
             rate = count / seconds
             passed = rate >= TARGET
             ok = ok and passed
@@ -219,6 +232,7 @@ def main() -> int:
                 "ingest_s": round(seconds, 3),
                 "ingest_cpu_s": round(cpu, 3),
                 "ingest_with_prefetch_s": round(ahead[0], 3),
+                "repeat": args.repeat,
                 "messages_per_s": round(rate),
                 "messages_per_cpu_s": round(count / cpu),
                 "ratio_to_parse_only": round(seconds / floor, 2),

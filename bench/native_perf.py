@@ -106,9 +106,15 @@ def main() -> None:
     parser.add_argument(
         "--paths",
         nargs="*",
-        default=["drivers/net/ice/", "drivers/net/i40e/", "drivers/net/mlx5/", "lib/ethdev/"],
+        default=[
+            "drivers/net/ice/",
+            "drivers/net/i40e/",
+            "drivers/net/ixgbe/",
+            "drivers/net/mlx5/",
+            "lib/ethdev/",
+        ],
     )
-    parser.add_argument("--thresholds", nargs="*", type=float, default=[0.02, 0.05, 0.1, 0.2])
+    parser.add_argument("--thresholds", nargs="*", type=float, default=[0.02, 0.05, 0.06, 0.1, 0.2])
     args = parser.parse_args()
     store = Store.open(args.db)
     build, _, view = timed(lambda: GraphView.build(store))
@@ -135,7 +141,9 @@ def main() -> None:
         ),
         args.repeat,
     )
-    print(f"  baseline: scipy walk built and ranked per call {statistics.median(base) * 1000:.1f} ms")
+    print(
+        f"  baseline: scipy walk built and ranked per call {statistics.median(base) * 1000:.1f} ms"
+    )
     other_proposal = propose(
         store, actor, "Bench: rework the driver again", affects=[args.path], closes=now + 86_400
     )
@@ -156,7 +164,9 @@ def main() -> None:
         f"match of a need written just before: {after * 1000:.0f} ms (target 100 ms); "
         f"load {os.getloadavg()[0]:.2f}"
     )
-    print(f"affected vs MAINTAINERS (threshold: P precision, R recall); load {os.getloadavg()[0]:.2f}")
+    print(
+        f"affected vs MAINTAINERS (threshold: P precision, R recall); load {os.getloadavg()[0]:.2f}"
+    )
     accuracy(store, actor, args.repo, args.paths, args.thresholds)
     target = view.keys[int(np.flatnonzero(view.mask("file"))[0])]
     who_knows(store, target)  # warm the expertise index

@@ -1,5 +1,7 @@
 """Authorisation, generated from the OpenAPI document: every route is called with no token, a
 member, another member, an analyst and an admin, a route that may change the store on a fresh API.
+Routes marked ``actor`` write as the caller's person: callers with no person in the graph (the
+analyst and the admin here) get 403 there.
 
 It fails when a route has no policy entry, when someone the policy excludes gets a 2xx, when
 someone it allows is turned away (401/403), or when a caller without a valid token is not 401.

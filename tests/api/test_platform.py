@@ -19,6 +19,7 @@ from knotwork.config import Settings
 from knotwork.services.decisions import propose
 from knotwork.store.accounts import add_user
 from knotwork.store.engine import Store
+from knotwork.store.erase import opt_out
 from krackhardt_org import Org, build
 
 MONTH = 30 * 86_400
@@ -233,3 +234,25 @@ def test_participation_is_k_anonymous_and_each_member_sees_their_own(org_api: Or
     assert mine["participation"] == {"affected": 1, "responded": 1, "index": 1.0}
     assert set(mine["questions"]) == {"need_to_know", "owe", "talk_to"}
     assert org_api.get(org.members(2)[-1], "/me").json()["participation"]["index"] == 0.0
+
+
+def test_opted_out_people_appear_in_no_match_and_no_affected_list(org_api: OrgApi) -> None:
+    org = org_api.org
+    asker = org.members(1)[0]
+    need = org_api.post(asker, "/needs", {"text": "assembly line quality inspection"}).json()
+    before = [
+        m["person"] for m in org_api.get(asker, f"/needs/{need['id']}/matches").json()["items"]
+    ]
+    closes = int(time.time()) + MONTH
+    proposal = org_api.post(
+        asker, "/proposals", {"text": "Audit", "affects": ["group:department 2"], "closes": closes}
+    ).json()
+    gone = next(name for name, person in org.people.items() if person.id == before[0])
+    opt_out(org_api.store, org.people[gone].key)
+    after = [
+        m["person"] for m in org_api.get(asker, f"/needs/{need['id']}/matches").json()["items"]
+    ]
+    # the others keep their order, and the page is filled up from below
+    assert after[: len(before) - 1] == before[1:] and before[0] not in after
+    reached = org_api.get(asker, f"/proposals/{proposal['id']}/affected").json()["items"]
+    assert before[0] not in {a["person"] for a in reached} and len(reached) == 9

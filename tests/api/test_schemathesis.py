@@ -26,11 +26,16 @@ def _app() -> tuple[Any, str]:
     store = Store.open("sqlite://")
     write_batch(store, SourceInfo("git", "git:sample", "sample"), Batch(sample_records(), [], {}))
     token = add_user(store, "root@example.org", "admin", key=KEY)
+    MEMBER.append(add_user(store, "ada@example.org", "member", key=KEY))
     return create_app(Settings(database_url="sqlite://"), key=KEY, store=store), token
 
 
+MEMBER: list[str] = []  # a member who is a person in the graph: the native platform's writer
 APP, TOKEN = _app()
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
+platform = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP).include(
+    tag=["market", "decisions"]
+)
 
 
 @pytest.mark.filterwarnings("ignore")
@@ -40,4 +45,14 @@ def test_api_conforms(case: Any) -> None:
     # a schema-valid request may still name nobody or undo no merge (404/422 from the library)
     case.call_and_validate(
         headers={"Authorization": f"Bearer {TOKEN}"}, excluded_checks=[positive_data_acceptance]
+    )
+
+
+@pytest.mark.filterwarnings("ignore")
+@platform.parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+def test_platform_conforms_for_a_member(case: Any) -> None:
+    # the admin is no one in the graph: a member who is writes posts, needs, offers, proposals
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {MEMBER[0]}"}, excluded_checks=[positive_data_acceptance]
     )

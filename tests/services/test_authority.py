@@ -90,3 +90,27 @@ def test_top_people_reports_activity() -> None:
     assert entry["last_active"] == 1_640_995_200 and entry["inactive"] is False
     with pytest.raises(ValueError):
         top_items(sample_store(), kind="nonsense")
+
+
+def test_fast_kernel_agrees_and_an_extended_view_starts_warm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import knotwork.services.authority as service
+    from knotwork.graph.view import cached_view
+    from knotwork.ingest.base import Batch
+    from knotwork.store.writer import SourceInfo, write_batch
+
+    store = sample_store()
+    slow = authority(GraphView.build(store)).vector
+    monkeypatch.setattr(service, "FAST_NODES", 0)
+    first = cached_view(store)
+    fast = authority(first)
+    assert np.abs(fast.vector - slow).sum() < 1e-5
+    late = commit_record("z1", "zoe@x.org", 1_641_000_000, ["drivers/net/ice/ice.c"])
+    write_batch(store, SourceInfo("git", "git:sample", "sample"), Batch([late], [], {}))
+    second = cached_view(store)
+    assert second.previous is not None  # extended from the first view
+    cold = authority(GraphView.build(store))
+    warm = authority(second)
+    assert warm.iterations < cold.iterations
+    assert np.abs(warm.vector - cold.vector).sum() < 1e-5

@@ -178,3 +178,18 @@ def test_outcome_rules() -> None:
     assert outcome("vote", ["yes", "no"], ["yes", "no", "abstain", "yes"])["result"] == "yes"
     assert outcome("vote", ["yes", "no"], ["yes", "no"])["result"] == "no majority"
     assert outcome("score", ["a", "b"], ["a=1,b=4", "a=5,b=3"])["result"] == "b"
+
+
+def test_an_emergent_group_is_affected_when_no_declared_group_has_its_name(
+    org_store: tuple[Store, Org],
+) -> None:
+    from knotwork.services.groups import groups
+
+    store, org = org_store
+    emergent = next(g for g in groups(store).groups if "pricing" in g.terms)
+    proposal = _proposal(store, org, ["group:pricing"])
+    found = {a["person"]: a for a in affected(store, proposal)}
+    assert emergent.members is not None and set(emergent.members) <= set(found)
+    assert "(emergent)" in found[emergent.members[0]]["evidence"][0]
+    with pytest.raises(NotFoundError):
+        _proposal(store, org, ["group:no such group"], text="Other")

@@ -7,6 +7,7 @@ import pytest
 from knotwork.errors import InputError, NotFoundError
 from knotwork.graph.sample import commit_record, store_of
 from knotwork.graph.view import cached_view
+from knotwork.ingest.base import Batch
 from knotwork.services.expertise import (
     DEFAULT_SETTINGS,
     ExpertiseIndex,
@@ -14,7 +15,6 @@ from knotwork.services.expertise import (
     who_knows,
     with_changes,
 )
-from knotwork.ingest.base import Batch
 from knotwork.store.engine import Store
 from knotwork.store.writer import SourceInfo, write_batch
 
@@ -169,6 +169,13 @@ def test_a_new_commit_is_seen_without_rebuilding_the_text_index() -> None:
     assert new.view.previous is not None  # extended, not rebuilt
     assert new._text is not None and len(new._text) == 2 and new._text[0] is old._text[0]
     assert [e.key for e in who_knows(store, "rx queue").experts] == [e.key for e in first.experts]
+    # a path-only query does not index the new texts; the next extension still does
+    later = commit_record("kv2", "lu@x.org", T + 10 * DAY, ["lib/kvargs/kv2.c"], "kvargs: split")
+    write_batch(store, SourceInfo("git", "git:sample", "sample"), Batch([later], [], {}))
+    who_knows(store, "lib/kvargs/")
+    final = commit_record("kv3", "mi@x.org", T + 11 * DAY, ["lib/kvargs/kv3.c"], "kvargs: free")
+    write_batch(store, SourceInfo("git", "git:sample", "sample"), Batch([final], [], {}))
+    assert "lu@x.org" in [e.key for e in who_knows(store, "split").experts]
 
 
 def test_the_fast_walk_gives_the_scipy_ranking(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -77,3 +77,48 @@ def test_a_commitment_in_the_same_second_keeps_the_need_with_its_owner() -> None
     commit(store, "bob@example.org", given, wanted, hours=1, now=NOW)
     assert owner(store, wanted) == resolve(store, "ada@example.org")
     set_state(store, "ada@example.org", wanted, "fulfilled", now=NOW)
+
+
+def test_the_numba_walk_agrees_with_the_scipy_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from knotwork.graph.rank import Walk
+    from knotwork.graph.view import cached_view
+    from knotwork.services import market
+
+    store = _market()
+    view = cached_view(store)
+    seeds = np.zeros(view.n_nodes)
+    seeds[[0, 3]] = 1.0
+    # reference: the plain scipy power iteration of the proximity walk
+    expected = (
+        Walk(view.matrix(market.PROXIMITY_WEIGHTS))
+        .rank(damping=0.5, personalization=seeds, tol=1e-10, max_iter=500)
+        .vector
+    )
+    monkeypatch.setattr(market, "FAST_NODES", 0)
+    fast = market.walk_from(view, "check", market.PROXIMITY_WEIGHTS, seeds, warm=("check",))
+    assert np.abs(fast - expected).sum() < 1e-4
+    # the warm start from the kept vector gives the same answer
+    again = market.walk_from(view, "check", market.PROXIMITY_WEIGHTS, seeds, warm=("check",))
+    assert np.abs(again - expected).sum() < 1e-4
+
+
+def test_a_large_store_keeps_its_text_index_on_disk(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from knotwork.services import market
+
+    folder = Path(str(tmp_path))
+    monkeypatch.setenv("KNOTWORK_CACHE", str(folder / "cache"))
+    monkeypatch.setattr(market, "DISK_TEXTS", 0)
+    monkeypatch.setattr(market, "_BASE", {})
+    store = store_of(sample_records(), f"sqlite:///{folder / 'market.db'}")
+    built = market._search(store, "ice hotplug", 10)
+    assert built and list((folder / "cache" / "text").iterdir())
+    # a fresh process (no index in memory) loads the same index from disk
+    monkeypatch.setattr(market, "_BASE", {})
+    monkeypatch.setattr(market.TextIndex, "build", None)  # building again would fail
+    assert market._search(store, "ice hotplug", 10) == built

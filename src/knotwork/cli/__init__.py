@@ -12,6 +12,7 @@ import typer
 
 from knotwork.cli import (
     ask,
+    compute,
     db,
     decide,
     identities,
@@ -37,6 +38,7 @@ app.add_typer(ingest.app, name="ingest")
 app.add_typer(db.app, name="db")
 app.add_typer(identities.app, name="identities")
 app.add_typer(users.app, name="users")
+app.add_typer(compute.app, name="compute")
 app.command()(serve.serve)
 app.command()(privacy.erase)
 app.command()(privacy.export)

@@ -29,17 +29,38 @@ def erase(
 
 def export(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the files to.")],
+    form: Annotated[
+        str,
+        typer.Argument(
+            metavar="[FORMAT]",
+            help="csv (nodes.csv, links.csv and GraphML) or parquet (the view, decayed, "
+            "partitioned by link kind: the input of `compute --engine spark`).",
+        ),
+    ] = "csv",
     pseudonymize: Annotated[
         bool, typer.Option("--pseudonymize", help="Replace ids, names and emails by a keyed hash.")
     ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Export nodes and links as CSV and GraphML (pseudonymized with --pseudonymize)."""
+    """Export nodes and links as CSV and GraphML (pseudonymized with --pseudonymize), or the
+    view as partitioned Parquet (opaque ids only, no names or emails)."""
+    from knotwork.errors import InputError
     from knotwork.store.export import export as run
 
+    if form not in ("csv", "parquet"):
+        raise typer.BadParameter(f"expected csv or parquet, not {form}")
     with open_store(db, as_json) as store:
-        files = run(store, out, key=secret_key() if pseudonymize else None)
+        if form == "parquet":
+            from knotwork.graph.view import GraphView
+            from knotwork.scale.parquet import export_view
+
+            if pseudonymize:
+                raise InputError("a Parquet export holds opaque ids only", place="--pseudonymize")
+            export_view(GraphView.build(store), out)
+            files = sorted(p for p in out.rglob("*") if p.is_file())
+        else:
+            files = run(store, out, key=secret_key() if pseudonymize else None)
     emit(
         as_json,
         {"files": [str(f) for f in files]},

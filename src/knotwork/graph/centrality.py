@@ -1,7 +1,9 @@
 """Centrality of people in a symmetric graph: betweenness (exact or sampled), k-core, constraint.
 
 Every function takes a symmetric ``scipy.sparse`` adjacency (the diagonal is ignored) and
-returns one value per row; igraph does the work.
+returns one value per row; igraph does the work. Callers that run several of them on one
+graph pass ``built``, the result of :func:`~knotwork.graph.communities.to_igraph` on that
+adjacency, so that the igraph graph is built once.
 
 - :func:`betweenness`: how many shortest paths (in hops) pass through each node (Freeman 1977),
   by Brandes' algorithm (2001); with ``samples`` it runs from that many random pivot sources
@@ -20,6 +22,7 @@ returns one value per row; igraph does the work.
 
 from __future__ import annotations
 
+import igraph as ig
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
@@ -31,8 +34,19 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
+Built = tuple[ig.Graph, FloatArray]
+
+
+def _graph(adjacency: sp.spmatrix | sp.sparray, built: Built | None) -> Built:
+    return to_igraph(adjacency) if built is None else built
+
+
 def betweenness(
-    adjacency: sp.spmatrix | sp.sparray, *, samples: int | None = None, seed: int = 0
+    adjacency: sp.spmatrix | sp.sparray,
+    *,
+    samples: int | None = None,
+    seed: int = 0,
+    built: Built | None = None,
 ) -> FloatArray:
     """Betweenness of each node on hop-count shortest paths, each unordered pair counted once.
 
@@ -46,7 +60,7 @@ def betweenness(
     >>> betweenness(star, samples=4).tolist()
     [3.0, 0.0, 0.0, 0.0]
     """
-    graph, _ = to_igraph(adjacency)
+    graph, _ = _graph(adjacency, built)
     n = graph.vcount()
     if samples is not None and samples < 1:
         raise InputError(f"samples must be at least 1, got {samples}", place="betweenness")
@@ -62,7 +76,7 @@ def betweenness(
     return scaled
 
 
-def core_number(adjacency: sp.spmatrix | sp.sparray) -> IntArray:
+def core_number(adjacency: sp.spmatrix | sp.sparray, *, built: Built | None = None) -> IntArray:
     """The core number of each node (unweighted; 0 for isolated nodes).
 
     >>> import scipy.sparse as sp
@@ -71,11 +85,11 @@ def core_number(adjacency: sp.spmatrix | sp.sparray) -> IntArray:
     >>> core_number(triangle_and_tail).tolist()
     [2, 2, 2, 1]
     """
-    graph, _ = to_igraph(adjacency)
+    graph, _ = _graph(adjacency, built)
     return np.asarray(graph.coreness(), dtype=np.int64)
 
 
-def constraint(adjacency: sp.spmatrix | sp.sparray) -> FloatArray:
+def constraint(adjacency: sp.spmatrix | sp.sparray, *, built: Built | None = None) -> FloatArray:
     """Burt's constraint ``c_i = sum_j (p_ij + sum_q p_iq p_qj) ** 2`` with ``p_ij`` the share
     of ``i``'s tie weight that goes to ``j``; ``nan`` for isolated nodes.
 
@@ -84,10 +98,10 @@ def constraint(adjacency: sp.spmatrix | sp.sparray) -> FloatArray:
     >>> constraint(pair).tolist()
     [1.0, 1.0]
     """
-    graph, weights = to_igraph(adjacency)
+    graph, weights = _graph(adjacency, built)
     values = np.asarray(graph.constraint(weights=weights.tolist()), dtype=np.float64)
     values[np.asarray(graph.degree()) == 0] = np.nan
     return values
 
 
-__all__ = ["betweenness", "constraint", "core_number"]
+__all__ = ["Built", "betweenness", "constraint", "core_number"]

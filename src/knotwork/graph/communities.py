@@ -112,14 +112,16 @@ def leiden(
     resolution: float = 1.0,
     seed: int = 0,
     max_rounds: int = 1,
+    built: tuple[ig.Graph, FloatArray] | None = None,
 ) -> tuple[LabelArray, float]:
     """Groups by the Leiden algorithm (Traag, Waltman, van Eck 2019) maximising modularity.
 
     One igraph call of two iterations, then further calls started from the answer while
     modularity grows by more than 1e-7 (at most ``max_rounds``; each costs about one call).
     Returns the labels (0, 1, ... by first appearance) and the modularity at ``resolution``.
+    ``built``: the result of :func:`to_igraph` on ``adjacency`` when the caller has it already.
     """
-    graph, weights = to_igraph(adjacency)
+    graph, weights = to_igraph(adjacency) if built is None else built
     if graph.ecount() == 0:
         return np.arange(graph.vcount(), dtype=np.int32), 0.0
     with _seeded(seed):

@@ -56,6 +56,12 @@ _REACTS, _MEMBER_OF, _MESSAGE = LinkKind.REACTS, LinkKind.MEMBER_OF, NodeKind.ME
 _BOT, _DEFECT = int(Flag.BOT), int(Flag.DEFECT)
 
 
+def _message_id(key: str) -> int:
+    """``make_id("item", "message", key)``, its constant parts joined once."""
+    raw = ("item\x1fmessage\x1f" + key).encode("utf-8", "surrogatepass")
+    return (int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest()) >> 1) or 1
+
+
 class BadEntry(ValueError):
     """An entry that cannot be ingested; the message is the rejection's reason."""
 
@@ -83,10 +89,8 @@ class SlackParser:
         self.roots: dict[str, str] = {}  # thread root ts -> author, in the current channel
 
     def message_id(self, channel: str, ts: str) -> int:
-        """The node id of the message ``ts`` of ``channel``: :func:`make_id` of
-        ``("item", "message", key)``, its parts joined here once."""
-        raw = f"item\x1fmessage\x1fslack:{self.team}:{channel}:{ts}".encode("utf-8", "surrogatepass")
-        return (int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest()) >> 1) or 1
+        """The node id of the message ``ts`` of ``channel``."""
+        return _message_id(self._key(channel, ts))
 
     def group(self, channel: str) -> Node:
         """The group node of the channel whose id is ``channel`` (name unknown)."""
@@ -222,21 +226,18 @@ class SlackParser:
             user, text = comment.get("user"), text or clean(comment.get("comment"))
         if user is not None and not isinstance(user, str):
             raise BadEntry(f"user is not a string but {type(user).__name__}")
-        message_id = self.message_id(channel, ts)
+        key = f"slack:{self.team}:{channel}:{ts}"
+        message_id = _message_id(key)
         record = Record("slack", message_id, place)
         attrs: dict[str, Any] = {"channel": folder}
         if subtype in _DELETED or ts in deleted:
             attrs["deleted"] = True
-            record.nodes.append(
-                Node(message_id, _MESSAGE, self._key(channel, ts), "", when, 0, attrs)
-            )
+            record.nodes.append(Node(message_id, _MESSAGE, key, "", when, 0, attrs))
             return record
         native = f"{self.team}:{channel}:{ts}"
         if subtype in _JOIN or subtype in _LEAVE or subtype in _EVENTS:
             attrs["event"] = subtype
-            record.nodes.append(
-                Node(message_id, _MESSAGE, self._key(channel, ts), "", when, 0, attrs)
-            )
+            record.nodes.append(Node(message_id, _MESSAGE, key, "", when, 0, attrs))
             if user and subtype not in _EVENTS:
                 person = self.people.get(clean(user)).add_to(record)
                 group = self.group(channel).id
@@ -277,10 +278,7 @@ class SlackParser:
         if record.defects:
             flags |= _DEFECT
             attrs["defects"] = list(record.defects)
-        node = Node(
-            message_id, _MESSAGE, self._key(channel, ts), summary(shown), when, flags, attrs
-        )
-        record.nodes.append(node)
+        record.nodes.append(Node(message_id, _MESSAGE, key, summary(shown), when, flags, attrs))
         if shown:
             record.texts[message_id] = shown
         return record

@@ -310,15 +310,14 @@ def components(spark: Any, links: Any, n_nodes: int, *, max_iter: int = 1000) ->
     edges = _undirected(spark, links).select("a", "b").distinct().repartition("a").persist()
     labels = spark.range(n_nodes).select(F.col("id").alias("node"), F.col("id").alias("label"))
     labels = labels.persist()
-    for iteration in range(1, max_iter + 1):
+    for _iteration in range(1, max_iter + 1):
         offered = (
             edges.join(labels, edges.b == labels.node)
             .groupBy(F.col("a").alias("node"))
             .agg(F.min("label").alias("offer"))
         )
-        new = (
-            labels.join(offered, "node", "left")
-            .select("node", F.least("label", F.coalesce("offer", "label")).alias("label"))
+        new = labels.join(offered, "node", "left").select(
+            "node", F.least("label", F.coalesce("offer", "label")).alias("label")
         )
         new = new.localCheckpoint(eager=True)
         changed = (
@@ -355,7 +354,7 @@ def label_propagation(
         [(i, int(start[i])) for i in range(n_nodes)], "node long, label long"
     ).persist()
     best = Window.partitionBy("node").orderBy(F.desc("score"), F.asc("label"))
-    for iteration in range(1, max_rounds + 1):
+    for _iteration in range(1, max_rounds + 1):
         votes = edges.join(labels, edges.b == labels.node).select(
             F.col("a").alias("node"), "label", "w"
         )
@@ -368,9 +367,8 @@ def label_propagation(
             .where("rank = 1")
             .select("node", F.col("label").alias("chosen"))
         )
-        new = (
-            labels.join(chosen, "node", "left")
-            .select("node", F.coalesce("chosen", "label").alias("label"))
+        new = labels.join(chosen, "node", "left").select(
+            "node", F.coalesce("chosen", "label").alias("label")
         )
         new = new.localCheckpoint(eager=True)
         changed = (

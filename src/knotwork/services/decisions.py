@@ -6,7 +6,9 @@ from the graph: the personalized PageRank (on the knowledge graph of
 :data:`~knotwork.services.market.PROXIMITY_WEIGHTS`) from the affected items leaves mass on
 people; those with at least :data:`AFFECTED_THRESHOLD` of the largest person's mass are
 affected, with the items through which it came as evidence; members of affected groups are
-affected too. A **response** is a ``responds`` link from the person to the proposal; it can be
+affected too (``group:NAME`` with no declared group of that name names an emergent group of
+:mod:`knotwork.services.groups`, by id or label word or path).
+A **response** is a ``responds`` link from the person to the proposal; it can be
 changed until the proposal closes (each change is kept; the latest counts). Once closed, the
 outcome (:mod:`knotwork.services.decisions_rules`) is written as a ``document`` node citing
 the proposal, so that the decision and its outcome are items in the graph.
@@ -50,7 +52,7 @@ from knotwork.store import schema
 from knotwork.store.engine import Store
 
 #: Share of the largest person's mass above which a person counts as affected.
-AFFECTED_THRESHOLD = 0.1
+AFFECTED_THRESHOLD = 0.06
 
 #: The walk of affected people: the knowledge graph without decisions' own links, so that
 #: mass does not flow from the affected items through proposals to their authors.
@@ -69,6 +71,9 @@ def _targets(store: Store, ref: str) -> list[int]:
         ).first()
         if group is not None:
             return [int(group[0])]
+    if ref.startswith("group:"):
+        return _emergent(store, name)
+    with store.connect() as connection:
         if ref.endswith("/"):
             files = connection.execute(
                 select(nodes.c.id).where(and_(nodes.c.kind == "file", nodes.c.key.like(ref + "%")))
@@ -78,6 +83,28 @@ def _targets(store: Store, ref: str) -> list[int]:
                 return found
             raise NotFoundError("no file under this path", place=ref)
     return [find_item(store, ref)]
+
+
+def _emergent(store: Store, name: str) -> list[int]:
+    """The members (person ids) of the emergent group (:mod:`knotwork.services.groups`) with
+    id ``name`` or labelled by the word or path ``name``, when no declared group has it."""
+    from knotwork.services.groups import groups
+
+    found = groups(store)
+    wanted = name.strip().lower()
+    chosen = [
+        g
+        for g in found.groups
+        if wanted == str(g.id) or wanted in g.terms or wanted in [p.lower() for p in g.paths]
+    ]
+    if not chosen:
+        raise NotFoundError("no declared or emergent group has this name", place=name)
+    if len(chosen) > 1 and not wanted.isdigit():
+        ids = ", ".join(str(g.id) for g in chosen)
+        raise InputError(f"several emergent groups have this label (ids {ids})", place=name)
+    if chosen[0].members is None:
+        raise InputError(f"the emergent group has fewer than {found.k_min} people", place=name)
+    return list(chosen[0].members)
 
 
 def propose(
@@ -150,23 +177,29 @@ def affected(
     store: Store, proposal: int, *, threshold: float = AFFECTED_THRESHOLD
 ) -> list[dict[str, Any]]:
     """The people ``proposal`` affects, strongest first, each with its evidence."""
-    _proposal(store, proposal)
+    found_proposal = _proposal(store, proposal)
     view = cached_view(store)
     targets = _linked(store, proposal, "affects")
     found: dict[int, dict[str, Any]] = {}
+    kinds: dict[int, str] = {}
     with store.connect() as connection:
-        groups = [
-            int(g)
-            for start in range(0, len(targets), 900)
-            for g in connection.execute(
-                select(schema.nodes.c.id).where(
-                    and_(
-                        schema.nodes.c.id.in_(targets[start : start + 900]),
-                        schema.nodes.c.kind == "group",
+        for start in range(0, len(targets), 900):
+            kinds.update(
+                (int(i), str(k))
+                for i, k in connection.execute(
+                    select(schema.nodes.c.id, schema.nodes.c.kind).where(
+                        schema.nodes.c.id.in_(targets[start : start + 900])
                     )
-                )
-            ).scalars()
-        ]
+                ).all()
+            )
+    groups = [t for t in targets if kinds.get(t) == "group"]
+    emergent = [
+        ref for ref in found_proposal["attrs"].get("affects", []) if ref.startswith("group:")
+    ]
+    for person in (t for t in targets if kinds.get(t) == "person"):
+        # members of an emergent group named by the proposal (no seed: they are affected)
+        where = ", ".join(emergent) or "an emergent group"
+        found[person] = {"strength": 1.0, "evidence": [f"member of {where} (emergent)"]}
     with store.connect() as connection:
         for group in groups:
             name = node(store, group)["key"]
@@ -179,6 +212,8 @@ def affected(
                 found[int(member)] = {"strength": 1.0, "evidence": [f"member of {name}"]}
     seeds = np.zeros(view.n_nodes)
     for target in targets:
+        if kinds.get(target) == "person":
+            continue
         try:
             seeds[view.index_of(target)] = 1.0
         except KeyError:

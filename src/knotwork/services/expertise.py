@@ -192,7 +192,10 @@ class ExpertiseIndex:
         if previous is not None and previous._text is not None:
             # An extended view: keep the previous text index, index only the new nodes.
             self._text = list(previous._text)
+            # (nodes the previous index had still to add count as new here too)
+            carried = previous.view.ids[previous._pending]
             known = np.isin(view.ids, previous.view.ids, assume_unique=True)
+            known &= ~np.isin(view.ids, carried, assume_unique=True)
             self._pending = np.flatnonzero(~known).astype(np.int64)
         self._link_order = np.argsort(view.src, kind="stable")
         self._link_src = view.src[self._link_order]
@@ -374,15 +377,20 @@ class ExpertiseIndex:
         """(item position, share of the person's mass, link kinds, seed files) best first."""
         links, items, flows = self._flows(mass, person)
         total = float(flows.sum()) or 1.0
-        distinct, inverse = np.unique(items, return_inverse=True)
-        per_item = np.bincount(inverse, weights=flows)
-        best = np.argsort(-per_item, kind="stable")[:limit]
+        distinct = np.flatnonzero(np.bincount(items, minlength=self.view.n_nodes))
+        per_item = np.bincount(items, weights=flows, minlength=self.view.n_nodes)[distinct]
+        if limit < len(distinct):  # the best ``limit`` without sorting all (ties kept)
+            kth = np.partition(per_item, len(per_item) - limit)[len(per_item) - limit]
+            chosen = np.flatnonzero(per_item >= kth)
+        else:
+            chosen = np.arange(len(distinct))
+        best = chosen[np.argsort(-per_item[chosen], kind="stable")][:limit]
         result = []
         for position in best.tolist():
             if per_item[position] <= 0:
                 break
             item = int(distinct[position])
-            kinds = sorted({LINK_KINDS[k] for k in self.view.link_kind[links[inverse == position]]})
+            kinds = sorted({LINK_KINDS[k] for k in self.view.link_kind[links[items == item]]})
             row = self.adjacency.indices[
                 self.adjacency.indptr[item] : self.adjacency.indptr[item + 1]
             ]

@@ -59,19 +59,38 @@ class Structure:
     samples: int | None
 
 
+def groups_of(view: GraphView, *, seed: int = 0) -> tuple[PeopleGraph, IntArray, float]:
+    """The people graph of ``view``, its Leiden groups and their modularity (memoised: Leiden
+    runs once per view and seed, whoever asks)."""
+    graph = people_graph(view)
+    found: tuple[IntArray, float] = view.memo(
+        ("health-groups", seed), lambda: leiden(graph, seed=seed)
+    )
+    return graph, found[0], found[1]
+
+
 def structure(view: GraphView, *, seed: int = 0, samples: int | None = None) -> Structure:
-    """The people graph of ``view``, its groups, core numbers and betweenness (memoised)."""
+    """The people graph of ``view``, its groups, core numbers and betweenness (memoised).
+
+    Each part is memoised on the view by what it depends on, so that Leiden and the core
+    numbers run once however many callers ask (``health``, the report, ``me``), and the
+    default ``samples`` shares its betweenness with an explicit request for the same count.
+    """
+    graph = people_graph(view)
+    chosen = samples
+    if chosen is None and graph.n > EXACT_BETWEENNESS_UP_TO:
+        chosen = BETWEENNESS_SAMPLES
 
     def make() -> Structure:
-        graph = people_graph(view)
-        groups, quality = leiden(graph, seed=seed)
-        chosen = samples
-        if chosen is None and graph.n > EXACT_BETWEENNESS_UP_TO:
-            chosen = BETWEENNESS_SAMPLES
-        between = betweenness(graph, samples=chosen, seed=seed)
-        return Structure(view, graph, groups, quality, core_numbers(graph), between, chosen)
+        _, groups, quality = groups_of(view, seed=seed)
+        cores = view.memo(("health-cores",), lambda: core_numbers(graph))
+        between = view.memo(
+            ("health-betweenness", seed, chosen),
+            lambda: betweenness(graph, samples=chosen, seed=seed),
+        )
+        return Structure(view, graph, groups, quality, cores, between, chosen)
 
-    result: Structure = view.memo(("health-structure", seed, samples), make)
+    result: Structure = view.memo(("health-structure", seed, chosen), make)
     return result
 
 
@@ -161,6 +180,7 @@ __all__ = [
     "HealthReport",
     "Metric",
     "Structure",
+    "groups_of",
     "health",
     "health_of_view",
     "structure",

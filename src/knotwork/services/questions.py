@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from knotwork.graph.rank import Walk
 from knotwork.graph.view import DAY, LINK_KINDS, PARTICIPATION, GraphView, cached_view
-from knotwork.services.market import PROXIMITY_WEIGHTS, open_items
+from knotwork.services.market import PROXIMITY_WEIGHTS, open_items, walk_from
 from knotwork.services.me import MeContext, section
 from knotwork.store.engine import Store
 from knotwork.store.identity import resolve
@@ -52,13 +51,9 @@ def recent_items(view: GraphView, position: int, days: float = RECENT_DAYS) -> I
 
 
 def _mass(view: GraphView, seeds: IntArray) -> FloatArray:
-    walk: Walk = view.memo(("proximity-walk",), lambda: Walk(view.matrix(PROXIMITY_WEIGHTS)))
     vector = np.zeros(view.n_nodes)
     vector[seeds] = 1.0
-    result: FloatArray = walk.rank(
-        damping=0.5, personalization=vector, tol=1e-6, max_iter=60
-    ).vector
-    return result
+    return walk_from(view, "proximity", PROXIMITY_WEIGHTS, vector)
 
 
 def ties(view: GraphView, position: int) -> set[int]:

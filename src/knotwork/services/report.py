@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from plotly.offline import get_plotlyjs
 
 from knotwork.graph.view import DEFAULT_HALF_LIFE_DAYS, GraphView, cached_view
-from knotwork.services.health import HealthReport, health_of_view, structure
+from knotwork.services.health import HealthReport, groups_of, health_of_view
 from knotwork.services.health_base import Metric
 from knotwork.services.privacy import DEFAULT_K_MIN
 from knotwork.store.engine import Store
@@ -103,16 +103,21 @@ def growth_figure(report: HealthReport) -> go.Figure:
 
 def groups_figure(view: GraphView, k_min: int) -> go.Figure:
     """The emergent groups as bubbles (size = people), placed by the ties between groups."""
-    shared = structure(view)
-    labels = shared.groups
+    people, labels, _ = groups_of(view)
     sizes = Counter(labels.tolist())
     shown = sorted((g for g, s in sizes.items() if s >= k_min), key=lambda g: -sizes[g])[:200]
-    index = {g: i for i, g in enumerate(shown)}
-    upper = sp.triu(shared.graph.adjacency, k=1).tocoo()
+    upper = sp.triu(people.adjacency, k=1).tocoo()
     between = Counter()  # type: Counter[tuple[int, int]]
-    for a, b in zip(labels[upper.row].tolist(), labels[upper.col].tolist(), strict=True):
-        if a != b and a in index and b in index:
-            between[(min(a, b), max(a, b))] += 1
+    code = np.full(int(labels.max()) + 1 if len(labels) else 0, -1, dtype=np.int64)
+    code[np.asarray(shown, dtype=np.int64)] = np.arange(len(shown))
+    a, b = labels[upper.row].astype(np.int64), labels[upper.col].astype(np.int64)
+    keep = (a != b) & (code[a] >= 0) & (code[b] >= 0)
+    low, high = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    width = len(code)
+    pairs, first, counts = np.unique(low * width + high, return_index=True, return_counts=True)
+    for order in np.argsort(first, kind="stable").tolist():  # first appearance, as a loop would
+        pair = int(pairs[order])
+        between[(pair // width, pair % width)] = int(counts[order])
     graph = nx.Graph()
     graph.add_nodes_from(shown)
     for (a, b), count in between.items():

@@ -23,9 +23,12 @@ name, attrs), comparing text by code point on every backend, so that ties break 
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,13 +185,13 @@ def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, in
                 fresh.append(record)
         _write_nodes(connection, _merge_nodes(fresh))
         links = {link.id: link for r in fresh for link in r.links}
-        kind = source.kind
+        kind, js = source.kind, _json
         _write_ignoring(
             connection,
             schema.links,
             "id",
             [
-                (k.id, k.src, k.dst, k.kind._value_, k.time, k.weight, k.flags, kind, _json(k.attrs))
+                (k.id, k.src, k.dst, k.kind._value_, k.time, k.weight, k.flags, kind, js(k.attrs))
                 for k in links.values()
             ],
         )
@@ -214,6 +217,40 @@ def read_cursor(store: Store, name: str) -> Cursor | None:
     return None if text is None else dict(json.loads(text))
 
 
+_GC_LOCK = threading.Lock()
+_GC_DEPTH = [0, 0, 0, 0]  # ingests running, and the thresholds to restore after the last
+BULK_GC = (100_000, 50, 100)
+"""Collector thresholds while ingesting: a batch is hundreds of thousands of small acyclic
+objects that live until it is written, which the default (700, 10, 10) traces over and over
+(about a sixth of an ingest's CPU time)."""
+
+
+@contextmanager
+def bulk_gc() -> Iterator[None]:
+    """Run the body with :data:`BULK_GC` thresholds (nested and concurrent uses allowed); the
+    previous thresholds come back when the last use ends.
+
+    >>> before = gc.get_threshold()
+    >>> with bulk_gc():
+    ...     gc.get_threshold() == BULK_GC
+    True
+    >>> gc.get_threshold() == before
+    True
+    """
+    with _GC_LOCK:
+        if _GC_DEPTH[0] == 0:
+            _GC_DEPTH[1:] = gc.get_threshold()
+            gc.set_threshold(*BULK_GC)
+        _GC_DEPTH[0] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_DEPTH[0] -= 1
+            if _GC_DEPTH[0] == 0:
+                gc.set_threshold(*_GC_DEPTH[1:])
+
+
 Progress = Callable[[int, int | None], None]
 """Called after each batch with (records read so far, expected total or None)."""
 
@@ -224,6 +261,11 @@ def ingest(store: Store, source: Source, progress: Progress | None = None) -> In
     Each batch is written with the cursor the source gives for it, in one transaction: a run
     killed at any moment and started again ends in the same store as an uninterrupted run.
     """
+    with bulk_gc():
+        return _ingest(store, source, progress)
+
+
+def _ingest(store: Store, source: Source, progress: Progress | None) -> IngestReport:
     started = time.perf_counter()
     info = SourceInfo.of(source)
     report = IngestReport(source=source.kind, location=source.location)
@@ -248,4 +290,4 @@ def ingest(store: Store, source: Source, progress: Progress | None = None) -> In
     return report
 
 
-__all__ = ["Progress", "SourceInfo", "ingest", "read_cursor", "write_batch"]
+__all__ = ["BULK_GC", "Progress", "SourceInfo", "bulk_gc", "ingest", "read_cursor", "write_batch"]
