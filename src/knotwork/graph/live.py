@@ -267,6 +267,7 @@ def refresh(
             extended = extend(view, nodes, links)
         if extended is not None:
             extended.mark = new
+            view.previous = None  # one level of history: older views are not kept alive
             return extended
     return GraphView.build(
         store, as_of=view.as_of if view.explicit else None, half_life_days=view.half_life_days

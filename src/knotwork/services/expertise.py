@@ -221,10 +221,7 @@ class ExpertiseIndex:
         previous index's text index is reused and only the new nodes' texts are indexed."""
         key = ("expertise", json.dumps(asdict(settings), sort_keys=True))
         previous = view.previous[1].get(key) if view.previous is not None else None
-        if isinstance(previous, ExpertiseIndex):
-            # The older view is superseded: cut the chain of views kept through the memos.
-            previous.view.previous = None
-        else:
+        if not isinstance(previous, ExpertiseIndex):
             previous = None
         index: ExpertiseIndex = view.memo(key, lambda: cls(view, settings, previous))
         return index

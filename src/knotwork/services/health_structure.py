@@ -194,8 +194,9 @@ def walls_vs_work(view: GraphView, graph: PeopleGraph, groups: IntArray, k_min: 
     line = view.link_kind == reporting
     a, b = position[view.src[line]], position[view.dst[line]]
     ok = (a >= 0) & (b >= 0)
-    lines = {(min(x, y), max(x, y)) for x, y in zip(a[ok].tolist(), b[ok].tolist(), strict=True)}
-    along = sum(1 for x, y in zip(r.tolist(), c.tolist(), strict=True) if (x, y) in lines)
+    span = max(graph.n, 1)
+    lines = np.unique(np.minimum(a[ok], b[ok]) * span + np.maximum(a[ok], b[ok]))
+    along = int(np.isin(r * span + c, lines).sum())  # r < c: ties are the upper triangle
     ties = len(r)
     people = np.flatnonzero(placed)
     share = float(crossing.mean()) if ties else 0.0
@@ -215,13 +216,14 @@ def walls_vs_work(view: GraphView, graph: PeopleGraph, groups: IntArray, k_min: 
         ari = round(float(adjusted_rand_score(units[placed], groups[placed])), 4)
     sizes = Counter(units[placed].tolist())
     big = [u for u in sorted(sizes) if sizes[u] >= k_min]
-    index = {u: i for i, u in enumerate(big)}
+    code = np.full(len(unit_keys) + 1, -1, dtype=np.int64)  # units are >= 0 here
+    code[np.asarray(big, dtype=np.int64)] = np.arange(len(big))
+    ix, iy = code[units[r]], code[units[c]]
+    counted = (ix >= 0) & (iy >= 0)
+    ix, iy = ix[counted], iy[counted]
     matrix = np.zeros((len(big), len(big)), dtype=np.int64)
-    for x, y in zip(units[r].tolist(), units[c].tolist(), strict=True):
-        if x in index and y in index:
-            matrix[index[x], index[y]] += 1
-            if x != y:
-                matrix[index[y], index[x]] += 1
+    np.add.at(matrix, (ix, iy), 1)
+    np.add.at(matrix, (iy[ix != iy], ix[ix != iy]), 1)
     small = len(sizes) - len(big)
     return Metric(
         name="walls_vs_work",
