@@ -9,8 +9,10 @@ import numpy as np
 
 from knotwork.graph import centrality, communities
 from knotwork.graph.synthetic import generate
+from knotwork.graph.view import GraphView
 from knotwork.services.health import groups_of, health_of_view, structure
 from knotwork.services.health_base import people_graph
+from knotwork.services.health_structure import relay_depth
 from knotwork.services.health_truck import (
     authors_from_view,
     authors_of,
@@ -73,3 +75,19 @@ def test_structure_builds_igraph_once_and_matches_plain_calls() -> None:
     assert groups_of(view)[1] is shared.groups
     report = health_of_view(view, k_min=5, samples=64)
     assert report.metric("brokers").details["samples"] == 64
+
+
+def test_relay_depth_leaves_out_items_on_reply_cycles() -> None:
+    T0 = 1_600_000_000
+    nodes = [(10 + i, "message", f"m{i}") for i in range(6)]
+    # m1 -> m0, m2 -> m1 (a clean chain); m3 -> m4 -> m5 -> m3 (a cycle)
+    links = [(11, 10, "cites", T0), (12, 11, "cites", T0)]
+    links += [(13, 14, "cites", T0), (14, 15, "cites", T0), (15, 13, "cites", T0)]
+    view = GraphView.from_rows(
+        [(i, kind, key, 0) for i, kind, key in nodes],
+        [(s, d, kind, t, 1.0, 0) for s, d, kind, t in links],
+    )
+    metric = relay_depth(view, 3)
+    assert metric.details["histogram"] == {"1": 1, "2": 1}
+    assert metric.details["items_in_cycles"] == 3
+    assert "3 item(s)" in metric.note

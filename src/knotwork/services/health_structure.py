@@ -39,6 +39,8 @@ WALLS_REFERENCE = (
     "Vinh, Epps and Bailey (2010), NMI; Hubert and Arabie (1985), ARI"
 )
 RELAY_REFERENCE = "Cross and Parker (2004), The Hidden Power of Social Networks"
+#: Longest chain followed; items still deepening after this many rounds are on a cycle.
+RELAY_ROUNDS = 64
 
 
 def _pairs(graph: PeopleGraph) -> tuple[IntArray, IntArray, npt.NDArray[np.float64]]:
@@ -277,14 +279,18 @@ def relay_depth(view: GraphView, k_min: int) -> Metric:
     chain = np.isin(view.link_kind, kinds) & ~people[view.src] & ~people[view.dst]
     src, dst = view.src[chain], view.dst[chain]
     depth = np.zeros(view.n_nodes, dtype=np.int64)
-    for _ in range(64):
-        candidate = depth[dst] + 1
+    unsettled = np.zeros(view.n_nodes, dtype=bool)
+    for _ in range(RELAY_ROUNDS + 1):
         new = depth.copy()
-        np.maximum.at(new, src, candidate)
-        if np.array_equal(new, depth):
+        np.maximum.at(new, src, depth[dst] + 1)
+        unsettled = new != depth
+        if not unsettled.any():
             break
         depth = new
-    used = depth[depth > 0]
+    # Items still deepening after RELAY_ROUNDS rounds sit on (or downstream of) a cycle of
+    # replies or citations, where "hops from the original" has no answer: left out, counted.
+    cyclic = int(unsettled.sum())
+    used = depth[(depth > 0) & ~unsettled]
     if len(used) == 0:
         return Metric(
             "relay_depth",
@@ -307,8 +313,10 @@ def relay_depth(view: GraphView, k_min: int) -> Metric:
         details={
             "max": int(used.max()),
             "items_in_chains": len(used),
+            "items_in_cycles": cyclic,
             "histogram": {str(k): int(v) for k, v in sorted(counts.items())},
         },
+        note=f"{cyclic} item(s) on reply or citation cycles left out" if cyclic else "",
     )
 
 
