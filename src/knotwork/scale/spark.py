@@ -286,6 +286,15 @@ def _walk(
     }
 
 
+def _next_labels(labels: Any, new: Any) -> tuple[Any, int]:
+    """Checkpoint a round's labels (cutting the lineage); how many changed since ``labels``."""
+    new = new.localCheckpoint(eager=True)
+    changed = new.join(labels.withColumnRenamed("label", "old"), "node").where("label != old")
+    count = int(changed.count())
+    labels.unpersist()
+    return new, count
+
+
 def _collect_vector(frame: Any, column: str, n: int, dtype: Any) -> Any:
     out = np.zeros(n, dtype=dtype)
     for batch in frame.select("node", column).toLocalIterator():
@@ -319,13 +328,8 @@ def components(spark: Any, links: Any, n_nodes: int, *, max_iter: int = 1000) ->
         new = labels.join(offered, "node", "left").select(
             "node", F.least("label", F.coalesce("offer", "label")).alias("label")
         )
-        new = new.localCheckpoint(eager=True)
-        changed = (
-            new.join(labels.withColumnRenamed("label", "old"), "node").where("label != old").count()
-        )
-        labels.unpersist()
-        labels = new
-        if changed == 0:
+        labels, changed = _next_labels(labels, new)
+        if not changed:
             break
     result: IntArray = _collect_vector(labels, "label", n_nodes, np.int64)
     labels.unpersist()
@@ -370,13 +374,8 @@ def label_propagation(
         new = labels.join(chosen, "node", "left").select(
             "node", F.coalesce("chosen", "label").alias("label")
         )
-        new = new.localCheckpoint(eager=True)
-        changed = (
-            new.join(labels.withColumnRenamed("label", "old"), "node").where("label != old").count()
-        )
-        labels.unpersist()
-        labels = new
-        if changed == 0:
+        labels, changed = _next_labels(labels, new)
+        if not changed:
             break
     result: IntArray = _collect_vector(labels, "label", n_nodes, np.int64)
     for frame in (labels, edges, own):
