@@ -63,7 +63,7 @@ def lorenz(
 
 def inequality(name: str, values: npt.NDArray[np.float64], k_min: int) -> Metric:
     """The Gini metric of ``values`` (one per person), with its Lorenz curve."""
-    what = "authority" if "authority" in name else "ties"
+    what, verb, it = ("authority", "is", "it") if "authority" in name else ("ties", "are", "them")
     released = release_count(len(values), gini(values), k_min=k_min)
     xs, ys = lorenz(values) if not released.suppressed else ([], [])
     top = 0.0
@@ -74,8 +74,8 @@ def inequality(name: str, values: npt.NDArray[np.float64], k_min: int) -> Metric
         name=name,
         value=None if released.value is None else round(released.value, 4),
         explanation=(
-            f"How unequally {what} is spread over people: 0 means everyone has the same, "
-            f"1 means one person has it all; the top 10% of people hold {top:.0%} of it."
+            f"How unequally {what} {verb} spread over people: 0 means everyone has the same, "
+            f"1 means one person has it all; the top 10% of people hold {top:.0%} of {it}."
         ),
         reference=GINI_REFERENCE,
         details={"lorenz_x": xs, "lorenz_y": ys, "top10_share": round(top, 4)},
