@@ -67,6 +67,9 @@ def create_app(
 
     for module in (ask, people, identities, users, me, aggregates, jobs, market, decisions):
         app.include_router(module.router)
+    from knotwork.web.app import mount_web  # the pages import the API's auth: import late
+
+    mount_web(app)
     return app
 
 

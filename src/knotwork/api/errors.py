@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
@@ -96,14 +96,29 @@ NAMES = {
 }
 
 
+def _page(request: Request, status: int, name: str, reason: str) -> Response | None:
+    """The web app's page for an error (``app.state.error_page``) when a browser asked for a
+    page outside ``/api`` and ``/health``, else None."""
+    render = getattr(request.app.state, "error_page", None)
+    path = request.url.path
+    browser = "text/html" in request.headers.get("accept", "")
+    if render is None or not browser or path.startswith("/api") or path == "/health":
+        return None
+    page: Response = render(request, status, name, reason)
+    return page
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into the one shape."""
+    """Register the handlers that turn every error into the one shape (the web app's pages
+    show the same error as a page)."""
 
-    async def knotwork(_: Request, exc: Exception) -> JSONResponse:
+    async def knotwork(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, KnotworkError)
-        return respond(status_of(exc), type(exc).__name__, exc.reason, exc.place)
+        status, name = status_of(exc), type(exc).__name__
+        page = _page(request, status, name, exc.reason)
+        return page or respond(status, name, exc.reason, exc.place)
 
-    async def http(request: Request, exc: Exception) -> JSONResponse:
+    async def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         status = exc.status_code
         headers = dict(exc.headers or {})
@@ -115,6 +130,9 @@ def install(app: FastAPI) -> None:
                 for method in getattr(route, "methods", None) or ()
             }
             headers["Allow"] = ", ".join(sorted(methods))
+        page = _page(request, status, NAMES.get(status, "HTTPError"), str(exc.detail))
+        if page is not None:
+            return page
         return respond(status, NAMES.get(status, "HTTPError"), str(exc.detail), headers=headers)
 
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
