@@ -1,13 +1,21 @@
-"""Load on the REST API: ``knotwork serve`` in a subprocess, driven open-loop (constant arrival
-rate, latency measured from each request's scheduled time, as wrk2 does) from this process.
+"""Load on the REST API: ``knotwork serve`` in a subprocess over a copy of a store, driven
+open-loop (constant arrival rate, latency measured from each request's scheduled time, as wrk2
+does) from this process over loopback.
 
     .venv/bin/knotwork ingest git /work/.mirror/DPDK+dpdk/repo --db sqlite:////tmp/dpdk-api.db
-    .venv/bin/python bench/api_load.py --db sqlite:////tmp/dpdk-api.db
+    .venv/bin/python bench/api_load.py --db sqlite:////tmp/dpdk-api.db --workers 1 2
 
-Prints, with the machine load: p50/p99 per class of read at 20 requests/s (targets: who-knows
-p99 <= 300 ms, rankings/profile p99 <= 150 ms, 0 errors), the saturation rate (highest tried
-rate whose mixed-read p99 <= 1 s without errors) and the read p99 while an ingest job runs,
-next to the idle p99 measured in the same run (target: <= 2x).
+For each ``--workers`` setting it prints, with the machine load:
+
+* idle: p50/p99 and errors per class of read (who-knows, rankings, profile) at ``--rate``
+  (targets at 20/s: who-knows p99 <= 300 ms, rankings/profile p99 <= 150 ms, 0 errors);
+* saturation: the open-loop rate stepped up (``--saturation``) until the mixed reads' p99
+  passes 1 s or errors appear; the highest rate that met it (goal >= 100/s);
+* during ingest: the same reads at ``--rate`` while ingest jobs (generated mbox uploads,
+  ``--messages`` each, one after another) run, next to the idle p99 (target <= 2x).
+
+A SQLite store is copied first (the jobs write into the copy, which is deleted at the end); a
+PostgreSQL store is used as it is.
 """
 
 from __future__ import annotations
@@ -16,12 +24,14 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from email.message import EmailMessage
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -30,6 +40,7 @@ from knotwork.store.engine import Store
 
 KEY = "bench-secret"
 QUERIES = ["drivers/net/ice/", "lib/eal/", "mempool", "vhost", "net/mlx5", "crypto", "ring"]
+CLASSES = ("who-knows", "rankings", "profile")
 
 
 def free_port() -> int:
@@ -43,24 +54,39 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+@dataclass
+class Results:
+    """Latencies (s) per class of read, and the errors per class."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def all(self) -> list[float]:
+        return [v for values in self.latencies.values() for v in values]
+
+    def p99(self) -> float:
+        return percentile(self.all(), 0.99)
+
+    def failed(self) -> int:
+        return sum(self.errors.values())
+
+
 async def drive(
     client: httpx.AsyncClient, rate: float, seconds: float, plan: list[tuple[str, str]]
-) -> dict[str, list[float]]:
-    """Send ``rate`` requests/s for ``seconds``; latencies (s) per class, 'errors' counted."""
-    results: dict[str, list[float]] = {"errors": []}
+) -> Results:
+    """Send ``rate`` requests/s for ``seconds`` (open loop), cycling through ``plan``."""
+    results = Results()
     start = time.perf_counter() + 0.05
 
     async def one(at: float, kind: str, url: str) -> None:
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
         try:
-            response = await client.get(url)
-            ok = response.status_code == 200
+            ok = (await client.get(url)).status_code == 200
         except httpx.HTTPError:
             ok = False
-        elapsed = time.perf_counter() - at
-        results.setdefault(kind, []).append(elapsed)
+        results.latencies.setdefault(kind, []).append(time.perf_counter() - at)
         if not ok:
-            results["errors"].append(elapsed)
+            results.errors[kind] = results.errors.get(kind, 0) + 1
 
     count = int(rate * seconds)
     tasks = [asyncio.create_task(one(start + i / rate, *plan[i % len(plan)])) for i in range(count)]
@@ -68,82 +94,140 @@ async def drive(
     return results
 
 
-def report(title: str, results: dict[str, list[float]]) -> float:
-    everything = [v for k, vs in results.items() if k != "errors" for v in vs]
-    errors = len(results["errors"])
-    load = os.getloadavg()[0]
-    print(f"{title}: {len(everything)} requests, {errors} errors, load {load:.1f}")
-    for kind, values in sorted(results.items()):
-        if kind != "errors" and values:
-            p50, p99 = 1000 * percentile(values, 0.5), 1000 * percentile(values, 0.99)
-            print(f"  {kind:<10} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
-    return percentile(everything, 0.99)
-
-
-def big_mbox(messages: int) -> bytes:
-    out = []
-    for i in range(messages):
-        m = EmailMessage()
-        m["From"] = f"Person {i % 300} <p{i % 300}@bench.example.org>"
-        m["To"] = "dev@bench.example.org"
-        m["Subject"] = f"[PATCH] bench: topic {i % 50} part {i}"
-        m["Message-ID"] = f"<bench{i}@bench.example.org>"
-        if i > 0 and i % 3:
-            m["In-Reply-To"] = f"<bench{i - 1}@bench.example.org>"
-        m["Date"] = "Mon, 01 Jun 2020 10:00:00 +0000"
-        m.set_content(f"message body {i} about drivers/net/ice and mempool\n")
-        out.append(b"From bench@example.org Mon Jun  1 10:00:00 2020\n" + m.as_bytes() + b"\n")
-    return b"".join(out)
-
-
-async def main(args: argparse.Namespace) -> None:
-    store = Store.open(args.db)
-    token = add_user(store, "bench-admin@example.org", "admin", key=KEY.encode())
-    store.close()
-    port = free_port()
-    env = {**os.environ, "KNOTWORK_SECRET_KEY": KEY, "KNOTWORK_DATABASE_URL": args.db}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "knotwork",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
+def report(title: str, results: Results) -> float:
+    """Print the results per class; returns the p99 of all reads."""
+    print(
+        f"{title}: {len(results.all())} requests, {results.failed()} errors, "
+        f"p99 {1000 * results.p99():.1f} ms, load {os.getloadavg()[0]:.1f}"
     )
-    base = f"http://127.0.0.1:{port}"
+    for kind in CLASSES:
+        values = results.latencies.get(kind, [])
+        if values:
+            p50, p99 = 1000 * percentile(values, 0.5), 1000 * percentile(values, 0.99)
+            errors = results.errors.get(kind, 0)
+            print(f"  {kind:<10} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   errors {errors}")
+    return results.p99()
+
+
+def mailing_list(messages: int, offset: int) -> bytes:
+    """An mbox of ``messages`` new messages (ids from ``offset``): 300 people, reply threads."""
+    out = []
+    for n in range(offset, offset + messages):
+        who = n % 300
+        reply = f"In-Reply-To: <bench{n - 1}@bench.example.org>\n" if n % 3 else ""
+        out.append(
+            "From bench@example.org Mon Jun  1 10:00:00 2020\n"
+            f"From: Person {who} <p{who}@bench.example.org>\n"
+            "To: dev@bench.example.org\n"
+            f"Subject: [PATCH] bench: topic {n % 50} part {n}\n"
+            f"Message-ID: <bench{n}@bench.example.org>\n{reply}"
+            f"Date: Mon, {n % 28 + 1:02d} Jun 2020 10:{n % 60:02d}:00 +0000\n\n"
+            f"message body {n} about drivers/net/ice and the mempool\n\n"
+        )
+    return "".join(out).encode()
+
+
+class Ingesting:
+    """Ingest jobs one after another (new messages each time) until stopped."""
+
+    def __init__(self, client: httpx.AsyncClient, payloads: list[bytes]) -> None:
+        self.client = client
+        self.payloads = payloads
+        self.jobs: list[dict[str, object]] = []
+        self.stopped = asyncio.Event()
+        self.running = asyncio.Event()
+
+    async def run(self) -> None:
+        for payload in self.payloads:
+            if self.stopped.is_set():
+                return
+            response = await self.client.post(
+                "/api/v1/ingest", params={"kind": "mbox"}, content=payload, timeout=120
+            )
+            job = response.json()
+            if response.status_code != 202:
+                print(f"  ingest job refused: {job}")
+                return
+            state = job
+            while not self.stopped.is_set():
+                try:
+                    state = (await self.client.get(f"/api/v1/ingest/{job['id']}")).json()
+                except httpx.HTTPError:  # a server too busy to answer in time: ask again
+                    continue
+                if int(state["read"]) > 0:
+                    self.running.set()
+                if state["state"] not in ("queued", "running"):
+                    break
+                await asyncio.sleep(0.25)
+            self.jobs.append(state)
+        if not self.stopped.is_set():
+            print("  (out of payloads: the end of the window had no job running)")
+
+
+def copy_store(url: str, folder: Path) -> str:
+    """A copy of a SQLite store in ``folder`` (its URL); other URLs are returned as they are."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or ":memory:" in url:
+        return url
+    source = Path(url[len(prefix) :])
+    target = folder / source.name
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    return prefix + str(target)
+
+
+async def warm(client: httpx.AsyncClient, workers: int) -> list[dict[str, object]]:
+    """Bring every worker's views and indexes up (as a running server would have them): one
+    round in turn, then rounds side by side (which reach the other workers)."""
+    started = time.perf_counter()
+    urls = ["/api/v1/top/people?limit=50", "/api/v1/top/items"]
+    urls += [f"/api/v1/who-knows?q={q}" for q in QUERIES]
+    top: list[dict[str, object]] = (await client.get(urls[0], timeout=300)).json()["items"]
+    for url in urls[1:]:
+        await client.get(url, timeout=300)
+    for _ in range(2 * (workers - 1)):
+        await asyncio.gather(*(client.get(url, timeout=300) for url in urls))
+    print(f"warm-up {time.perf_counter() - started:.1f} s, load {os.getloadavg()[0]:.1f}")
+    return top
+
+
+def mixed_plan(top: list[dict[str, object]]) -> list[tuple[str, str]]:
+    """Half who-knows, a quarter rankings, a quarter profiles of the top people."""
+    rng = random.Random(1)
+    plan: list[tuple[str, str]] = []
+    for i in range(400):
+        roll = i % 4
+        if roll in (0, 1):
+            plan.append(("who-knows", f"/api/v1/who-knows?q={rng.choice(QUERIES)}"))
+        elif roll == 2:
+            plan.append(("rankings", rng.choice(["/api/v1/top/people", "/api/v1/top/items"])))
+        else:
+            plan.append(("profile", f"/api/v1/people/{rng.choice(top)['id']}"))
+    return plan
+
+
+async def measure(args: argparse.Namespace, url: str, workers: int, token: str) -> None:
+    port = free_port()
+    env = {**os.environ, "KNOTWORK_SECRET_KEY": KEY, "KNOTWORK_DATABASE_URL": url}
+    command = [sys.executable, "-m", "knotwork", "serve", "--port", str(port)]
+    server = subprocess.Popen([*command, "--workers", str(workers)], env=env)
     headers = {"Authorization": f"Bearer {token}"}
+    print(f"\n== knotwork serve --workers {workers} ({url})")
     try:
         async with httpx.AsyncClient(
-            base_url=base, headers=headers, timeout=30.0, limits=httpx.Limits(max_connections=200)
+            base_url=f"http://127.0.0.1:{port}",
+            headers=headers,
+            timeout=30.0,
+            limits=httpx.Limits(max_connections=400),
         ) as client:
-            for _ in range(200):
+            for _ in range(300):
                 try:
                     if (await client.get("/health")).status_code == 200:
                         break
                 except httpx.HTTPError:
                     await asyncio.sleep(0.1)
-            started = time.perf_counter()
-            top = (await client.get("/api/v1/top/people", params={"limit": 50})).json()["items"]
-            for q in QUERIES:  # warm the views and indexes, as a running server would be
-                await client.get("/api/v1/who-knows", params={"q": q})
-            print(f"warm-up {time.perf_counter() - started:.1f} s, load {os.getloadavg()[0]:.1f}")
-            rng = random.Random(1)
-            plan: list[tuple[str, str]] = []
-            for i in range(400):
-                roll = i % 4
-                if roll in (0, 1):
-                    plan.append(("who-knows", f"/api/v1/who-knows?q={rng.choice(QUERIES)}"))
-                elif roll == 2:
-                    plan.append(
-                        ("rankings", rng.choice(["/api/v1/top/people", "/api/v1/top/items"]))
-                    )
-                else:
-                    plan.append(("profile", f"/api/v1/people/{rng.choice(top)['id']}"))
+            plan = mixed_plan(await warm(client, workers))
             idle = report(
                 f"idle at {args.rate:g}/s", await drive(client, args.rate, args.seconds, plan)
             )
@@ -151,26 +235,44 @@ async def main(args: argparse.Namespace) -> None:
             for rate in args.saturation:
                 results = await drive(client, rate, args.step_seconds, plan)
                 p99 = report(f"mixed at {rate:g}/s", results)
-                if p99 <= 1.0 and not results["errors"]:
-                    saturation = rate
-                else:
+                if p99 > 1.0 or results.failed():
                     break
-            print(f"saturation (p99 <= 1 s, no errors): {saturation:g} requests/s")
-            job = (
-                await client.post(
-                    "/api/v1/ingest", params={"kind": "mbox"}, content=big_mbox(args.messages)
-                )
-            ).json()
-            during = report(
-                f"during ingest at {args.rate:g}/s",
-                await drive(client, args.rate, args.seconds, plan),
-            )
-            state = (await client.get(f"/api/v1/ingest/{job['id']}")).json()
-            print(f"ingest job: {state['state']}, read {state['read']}")
-            print(f"read p99 during ingest / idle: {during / idle:.2f}x (target <= 2x)")
+                saturation = rate
+            print(f"saturation (mixed reads p99 <= 1 s, no errors): {saturation:g} requests/s")
+            payloads = [mailing_list(args.messages, i * args.messages) for i in range(args.jobs)]
+            ingesting = Ingesting(client, payloads)
+            jobs = asyncio.create_task(ingesting.run())
+            try:
+                await asyncio.wait_for(ingesting.running.wait(), 120)
+            except TimeoutError:
+                print("  no ingest job was seen running within 2 minutes")
+            while_ingesting = await drive(client, args.rate, args.seconds, plan)
+            during = report(f"during ingest at {args.rate:g}/s", while_ingesting)
+            ingesting.stopped.set()
+            await jobs
+            read = sum(int(j["read"]) for j in ingesting.jobs)  # type: ignore[call-overload]
+            states = ", ".join(str(j["state"]) for j in ingesting.jobs)
+            print(f"ingest jobs: {states or 'none finished'}; {read} messages read by them")
+            errors = f", but {while_ingesting.failed()} errors" if while_ingesting.failed() else ""
+            print(f"read p99 during ingest / idle: {during / idle:.2f}x (target <= 2x){errors}")
     finally:
-        server.terminate()
-        server.wait(10)
+        server.terminate()  # a job still running is cancelled by the server's shutdown
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            print("  the server did not stop within a minute: killed (its job stops by itself)")
+            server.kill()
+            server.wait()
+
+
+async def main(args: argparse.Namespace) -> None:
+    for workers in args.workers:
+        with tempfile.TemporaryDirectory(prefix="api-load-") as folder:
+            url = copy_store(args.db, Path(folder))  # each setting starts from the same store
+            store = Store.open(url)
+            token = add_user(store, f"bench-{workers}@example.org", "admin", key=KEY.encode())
+            store.close()
+            await measure(args, url, workers, token)
 
 
 if __name__ == "__main__":
@@ -179,8 +281,11 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--step-seconds", type=float, default=10.0)
-    parser.add_argument("--saturation", type=float, nargs="*", default=[20, 40, 60, 100, 150])
-    parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--saturation", type=float, nargs="*", default=[20, 40, 60, 80, 100, 120, 150, 200]
+    )
+    parser.add_argument("--messages", type=int, default=30_000, help="messages per ingest job")
+    parser.add_argument("--jobs", type=int, default=4, help="ingest jobs at most, one by one")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1])
     os.chdir(tempfile.gettempdir())
     asyncio.run(main(parser.parse_args()))

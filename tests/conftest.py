@@ -16,12 +16,14 @@ import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from apifactory import KEY, Api, ApiFactory, make_api
 from knotwork.store.engine import Store, normalize_url
+from webfactory import WebApp, require_built, start_web
 
 # keyed hashes in tests never write a secret file into the working folder
 os.environ.setdefault("KNOTWORK_SECRET_FILE", os.path.join(tempfile.mkdtemp(), "secret"))
@@ -188,3 +190,57 @@ def new_api(new_store: Callable[[], Store], _secret: None) -> Iterator[ApiFactor
 def api(new_api: ApiFactory) -> Api:
     """One fresh API on the test's backend."""
     return new_api()
+
+
+# -- the web app in a real browser (tests/web; see tests/webfactory.py) -----------------------
+
+CHROMIUM = os.environ.get("KNOTWORK_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, headless. Missing: the tests fail under CI or
+    ``KNOTWORK_REQUIRE_POSTGRES=1`` (``make test``), and are skipped elsewhere."""
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is missing (scripts/ensure-chromium.sh installs it)"
+        if postgres_required():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    """The web app served over real-looking data, with users (tests/webfactory.py)."""
+    require_built()
+    app = start_web(tmp_path_factory.mktemp("web"))
+    yield app
+    app.close()
+
+
+@pytest.fixture()
+def page_for(browser: Any, web: WebApp) -> Iterator[Callable[[str | None], Any]]:
+    """A factory of Playwright pages, each in a fresh context, logged in as a user of ``web``
+    (None: logged out); closed after the test."""
+    contexts: list[Any] = []
+
+    def make(who: str | None) -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        if who is not None:
+            web.login(page, who)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -151,7 +151,8 @@ class Flag(IntFlag):
 
     ``BOT``: an automated account. ``TIME_SUSPECT``: a date before 1990 or in the future, kept
     but left out of time windows. ``DEFECT``: the record was read with a defect noted in its
-    ``attrs["defects"]``. ``MERGE``: a merge commit.
+    ``attrs["defects"]``. ``MERGE``: a merge commit. ``OPTED_OUT``: a person who opted out
+    (:func:`knotwork.store.erase.opt_out`): left out of every result and every group count.
     """
 
     NONE = 0
@@ -159,6 +160,7 @@ class Flag(IntFlag):
     TIME_SUSPECT = 2
     DEFECT = 4
     MERGE = 8
+    OPTED_OUT = 256
 
 
 @dataclass(frozen=True, slots=True)

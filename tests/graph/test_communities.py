@@ -40,7 +40,7 @@ def reference_modularity(adjacency: sp.csr_matrix, labels: list[int], gamma: flo
         for j in range(len(labels)):
             if labels[i] == labels[j]:
                 total += dense[i, j] - gamma * degree[i] * degree[j] / two_m
-    return total / two_m
+    return float(total / two_m)
 
 
 def to_networkx(adjacency: sp.csr_matrix) -> nx.Graph:

@@ -81,6 +81,21 @@ def test_a_native_post_is_seen_by_the_next_query(store: Store) -> None:
     assert_same(view, GraphView.build(store))
 
 
+def test_while_one_thread_refreshes_the_others_get_the_last_view(store: Store) -> None:
+    from knotwork.graph import view as views
+
+    load(store, generate(2_000, seed=3))
+    last = cached_view(store)
+    write_batch(
+        store, GIT, Batch([commit_record("busy", "b@x.org", 1_900_000_000, ["b.py"])], [], {})
+    )
+    busy = next(lock for key, lock in views._REFRESHING.items() if key[0].startswith(store.url))
+    with busy:  # another request is bringing the view up to date: no waiting, the last view
+        assert cached_view(store) is last
+    fresh = cached_view(store)  # then the next call sees the write
+    assert fresh is not last and fresh.index_of(Node.person("b@x.org").id) >= 0
+
+
 def test_explicit_as_of_keeps_later_links_out(store: Store) -> None:
     graph = generate(4_000, seed=9)
     load(store, graph.part(0, 3_000))

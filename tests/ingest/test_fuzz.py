@@ -119,8 +119,10 @@ def _jsonl(values: list[Any]) -> bytes:
 
 
 MATTERMOST = _samples(DATA / "mattermost" / "export.jsonl")
-PERCEVAL = _samples(DATA / "perceval" / "items.jsonl") + _samples(
-    DATA / "perceval" / "malformed.jsonl"
+PERCEVAL = (
+    _samples(DATA / "perceval" / "items.jsonl")
+    + _samples(DATA / "perceval" / "malformed.jsonl")
+    + _samples(DATA / "perceval" / "git.jsonl")
 )
 TABLE_JSONL = _samples(DATA / "table" / "calls.jsonl")
 

@@ -257,3 +257,35 @@ def test_mutated_archives_never_crash(tmp_path: Path) -> None:
             for record in batch.records:
                 assert record.key in {node.id for node in record.nodes}
                 assert all("\x00" not in text for text in record.texts.values())
+
+
+def test_paths_are_found_on_unquoted_lines_only() -> None:
+    """Paths are searched line by line: at a line's start or end, after punctuation, in a diff;
+    never on a quoted line, however indented."""
+    from knotwork.ingest.mbox_parse import MessageParser
+
+    body = (
+        "drivers/net/ice/ice_main.c leaks on reset\n"
+        "  > lib/eal/quoted.c was fine\n"
+        "\t>> lib/eal/deeper.h too\n"
+        "a -> lib/ring/rte_ring.h (note the arrow) and (app/test/test_ring.c)\n"
+        "no path here, only a/b and 1/2\n"
+        "diff --git a/doc/guides/rel_notes.rst b/doc/guides/rel_notes.rst\n"
+        "--- a/doc/guides/rel_notes.rst\n"
+        "ends with config/meson.build"
+    )
+    raw = (
+        "From: Ada <ada@example.org>\nMessage-ID: <paths@example.org>\n"
+        "Date: Mon, 6 Nov 2023 10:00:00 +0000\nSubject: paths\n\n" + body
+    ).encode()
+    record = MessageParser(now=NOW).parse(raw, "x:1", "list")
+    assert record is not None
+    names = {n.id: n.key for n in record.nodes if n.kind is NodeKind.FILE}
+    found = {names[k.dst] for k in record.links if k.kind is LinkKind.MENTIONS}
+    assert found == {
+        "drivers/net/ice/ice_main.c",
+        "lib/ring/rte_ring.h",
+        "app/test/test_ring.c",
+        "doc/guides/rel_notes.rst",
+        "config/meson.build",
+    }

@@ -143,6 +143,54 @@ def test_participation_indexes_add_up(org_store: tuple[Store, Org]) -> None:
     assert groups["department 0"]["value"] is None  # one person: suppressed
 
 
+def test_participation_reads_the_kept_snapshots_and_matches_recomputing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knotwork.services import decisions as service
+    from knotwork.services.decisions_affected import stage
+
+    org = build(store)
+    first = _proposal(store, org)
+    second = _proposal(store, org, ["group:department 3"], "Night shift", kind="vote")
+    third = _proposal(store, org, [org.documents[1][0].key], "Badges")
+    for name in org.members(2)[:4] + org.outsiders[:1]:
+        respond(store, first, name, "agree", now=NOW + 1)
+    for name in org.members(3)[:2]:
+        respond(store, second, name, "yes", now=NOW + 1)
+    # reference: the old way, every proposal's affected people computed from the graph now
+    expected: dict[str, list[int]] = {}
+    for proposal in (first, second, third):
+        answered = set(history(store, proposal))
+        for entry in affected(store, proposal):
+            pair = expected.setdefault(entry["key"], [0, 0])
+            pair[0] += 1
+            pair[1] += entry["person"] in answered
+    assert {stage(store, p) for p in (first, second, third)} == {"made"}
+    monkeypatch.setattr(service, "affected", lambda *a, **k: pytest.fail("recomputed"))
+    got = {p["key"]: [p["affected"], p["responded"]] for p in participation(store)["people"]}
+    assert got == expected
+    assert sum(a for a, _ in got.values()) > 10 and sum(r for _, r in got.values()) == 7
+    # closing keeps who was affected when it was decided
+    monkeypatch.undo()
+    closed = decision(store, first, now=CLOSES)
+    assert stage(store, first) == "closed" and closed["affected"] == len(affected(store, first))
+
+
+def test_a_proposal_without_a_snapshot_gets_one_on_first_use(
+    org_store: tuple[Store, Org],
+) -> None:
+    from knotwork.services.decisions_affected import affected_runs, stage
+
+    store, org = org_store
+    proposal = _proposal(store, org)
+    before = participation(store)
+    with store.begin() as c:  # as if it was made before migration 0007
+        c.execute(affected_runs.delete())
+    assert stage(store, proposal) is None
+    assert participation(store) == before
+    assert stage(store, proposal) == "made"
+
+
 def _reference_runoff(options: list[str], ballots: list[list[str]]) -> str:
     """Plain instant run-off: drop the option with fewest first choices until one has a
     majority."""

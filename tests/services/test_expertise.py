@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from knotwork.errors import InputError, NotFoundError
@@ -190,3 +191,30 @@ def test_the_fast_walk_gives_the_scipy_ranking(monkeypatch: pytest.MonkeyPatch) 
     assert [e.key for e in fast.experts] == [e.key for e in slow.experts]
     for a, b in zip(fast.experts, slow.experts, strict=True):
         assert a.score == pytest.approx(b.score, rel=1e-3)
+
+
+def test_many_small_text_parts_are_merged_keeping_the_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import knotwork.services.expertise as expertise
+
+    monkeypatch.setattr(expertise, "TEXT_PARTS", 3)
+    store = project()
+    who_knows(store, "rx queue")
+    first = ExpertiseIndex.of(cached_view(store, half_life_days=1000.0), DEFAULT_SETTINGS)
+    assert first._text is not None
+    base = first._text[0]
+    words = ["alpha", "bravo", "charlie", "delta"]
+    for n, word in enumerate(words):
+        late = commit_record(
+            f"p{n}", f"p{n}@x.org", T + (20 + n) * DAY, [f"lib/{word}/x.c"], f"{word}: fix"
+        )
+        write_batch(store, SourceInfo("git", "git:sample", "sample"), Batch([late], [], {}))
+        who_knows(store, word)
+    index = ExpertiseIndex.of(cached_view(store, half_life_days=1000.0), DEFAULT_SETTINGS)
+    assert index._text is not None and index._text[0] is base
+    assert len(index._text) <= 3  # merged once it reached three parts
+    for n, word in enumerate(words):  # every new commit's text is still found, once
+        assert [e.key for e in who_knows(store, word).experts][:1] == [f"p{n}@x.org"]
+    nodes = np.concatenate([part.nodes for part in index._text[1:]])
+    assert len(nodes) == len(set(nodes.tolist()))

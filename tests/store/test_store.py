@@ -27,8 +27,12 @@ from recordfactory import (
     write,
 )
 
+HEAD = "0007"
 TABLES = {"nodes", "links", "aliases", "texts", "sources", "merges", "separate"}
 TABLES |= {"users", "tokens", "tombstones"}  # 0004: API accounts and erasure tombstones
+TABLES |= {"score_runs", "scores"}  # 0005: imported results of batch jobs
+TABLES |= {"jobs"}  # 0006: ingest jobs of the API
+TABLES |= {"affected_runs", "affected"}  # 0007: who each proposal affected (kept snapshots)
 
 
 def count(store: Store, table: Any) -> int:
@@ -46,7 +50,7 @@ def table_names(store: Store) -> set[str]:
 
 def test_open_creates_the_schema_at_head(store: Store, backend: str) -> None:
     assert table_names(store) == TABLES | {"alembic_version"}
-    assert store.schema_version() == "0004"
+    assert store.schema_version() == HEAD
     assert store.backend == {"sqlite": "sqlite", "postgres": "postgresql"}[backend]
     assert count(store, schema.nodes) == 0
 
@@ -57,7 +61,7 @@ def test_open_without_upgrade_leaves_an_empty_database_alone(store_url: str) -> 
         assert bare.schema_version() is None
         assert table_names(bare) == set()
         bare.upgrade()
-        assert bare.schema_version() == "0004"
+        assert bare.schema_version() == HEAD
         assert table_names(bare) >= TABLES
     finally:
         bare.close()
@@ -75,7 +79,7 @@ def test_reopening_is_a_no_op(store_url: str, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(command, "upgrade", no_migration)
     again = Store.open(store_url)
     try:
-        assert again.schema_version() == "0004"
+        assert again.schema_version() == HEAD
         assert digest(again) == before
         assert count(again, schema.nodes) > 0
         assert read_cursor(again, SOURCE.name) == {"tip": "abc"}

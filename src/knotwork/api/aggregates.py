@@ -1,5 +1,10 @@
 """``/api/v1/groups``, ``/api/v1/health`` (k-anonymous aggregates: analysts and admins) and
-``/api/v1/team`` (a proposed team for a purpose)."""
+``/api/v1/team`` (a proposed team for a purpose).
+
+Aggregates answered to analysts go through the app's :class:`~knotwork.services.privacy.Ledgers`:
+no two answers (another ``as_of``, a person who opted out in between) differ by fewer than
+``k_min`` people; admins see every figure.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 
 from knotwork.api.auth import Caller, StoreDep
 from knotwork.api.policy import ADMIN
+from knotwork.services.privacy import Ledger, Ledgers
 
 router = APIRouter(prefix="/api/v1", tags=["aggregates"])
 AsOf = Annotated[int | None, Query(ge=0, le=2**40, description="Unix seconds.")]
@@ -19,12 +25,29 @@ def _k_min(request: Request) -> int:
     return k
 
 
+def ledger(request: Request, caller: Caller, kind: str) -> Ledger | None:
+    """The app's ledger of ``kind`` for a non-admin caller; None for admins."""
+    if caller.role == ADMIN:
+        return None
+    state = request.app.state
+    if getattr(state, "ledgers", None) is None:  # an app not made by create_app
+        state.ledgers = Ledgers(_k_min(request))
+    found: Ledger = state.ledgers[kind]
+    return found
+
+
 @router.get("/groups")
 def groups(request: Request, store: StoreDep, caller: Caller, as_of: AsOf = None) -> dict[str, Any]:
     """Emergent groups; groups under k_min people are suppressed (admins see members)."""
     from knotwork.services.groups import groups as find
 
-    result = find(store, as_of=as_of, k_min=_k_min(request), admin=caller.role == ADMIN)
+    result = find(
+        store,
+        as_of=as_of,
+        k_min=_k_min(request),
+        admin=caller.role == ADMIN,
+        ledger=ledger(request, caller, "groups"),
+    )
     answer: dict[str, Any] = result.to_dict()
     return answer
 
@@ -34,7 +57,10 @@ def health(request: Request, store: StoreDep, caller: Caller, as_of: AsOf = None
     """Network health metrics (inequality, periphery, brokers, silos, truck factor, growth)."""
     from knotwork.services.health import health as measure
 
-    answer: dict[str, Any] = measure(store, as_of=as_of, k_min=_k_min(request)).to_dict()
+    report = measure(
+        store, as_of=as_of, k_min=_k_min(request), ledger=ledger(request, caller, "health")
+    )
+    answer: dict[str, Any] = report.to_dict()
     return answer
 
 

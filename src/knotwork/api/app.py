@@ -18,6 +18,7 @@ from knotwork.api import (
     ask,
     decisions,
     errors,
+    graph,
     identities,
     jobs,
     market,
@@ -28,6 +29,7 @@ from knotwork.api import (
 from knotwork.api.limits import BodyAndTimeLimit, Limits, RateLimit
 from knotwork.api.models import Health
 from knotwork.config import Settings
+from knotwork.services.privacy import Ledgers
 from knotwork.store.accounts import secret_key
 from knotwork.store.engine import Store
 
@@ -56,7 +58,8 @@ def create_app(
     app.state.limits = limits
     app.state.rate = RateLimit(limits.per_minute)
     app.state.failed = RateLimit(limits.failed_auth_per_minute)
-    app.state.jobs = {}
+    app.state.ledgers = Ledgers(settings.k_min)  # aggregates released so far (no differencing)
+    jobs.install(app)  # ingest jobs in their own processes, cancelled at shutdown
     errors.install(app)
     app.add_middleware(BodyAndTimeLimit, max_body=limits.max_body, timeout=limits.timeout)
 
@@ -65,7 +68,7 @@ def create_app(
         """Liveness: answers without a token."""
         return {"status": "ok"}
 
-    for module in (ask, people, identities, users, me, aggregates, jobs, market, decisions):
+    for module in (ask, people, identities, users, me, aggregates, jobs, market, decisions, graph):
         app.include_router(module.router)
     from knotwork.web.app import mount_web  # the pages import the API's auth: import late
 

@@ -14,7 +14,7 @@ from knotwork.model import NodeKind
 from knotwork.services.authority import top_items, top_people
 from knotwork.services.expertise import explain as explain_person
 from knotwork.services.expertise import who_knows as ask
-from knotwork.store.erase import opted_out, person_key
+from knotwork.store.erase import person_key
 
 #: The kinds of work items, for ``/top/items?kind=``.
 ItemKind = StrEnum(  # type: ignore[misc]
@@ -48,11 +48,8 @@ def who_knows(
     """Who knows about ``q``: people ranked by personalized PageRank, with evidence. Only
     admins see scores; opted-out people are left out."""
     answer = ask(store, _question(request, q), limit=min(offset + limit, 1000), as_of=as_of)
-    hidden = opted_out(store)
     rows = []
     for expert in answer.to_dict()["experts"]:
-        if expert["id"] in hidden:
-            continue
         if caller.role != ADMIN:
             expert.pop("score", None)
         rows.append(expert)
@@ -77,9 +74,8 @@ def people(
     store: StoreDep, caller: Caller, limit: Limit = 20, offset: Offset = 0, as_of: AsOf = None
 ) -> dict[str, Any]:
     """The people with the highest authority (analysts and admins)."""
-    hidden = opted_out(store)
-    rows = top_people(store, limit=offset + limit + len(hidden), as_of=as_of)
-    return page([r for r in rows if r.get("id") not in hidden], limit=limit, offset=offset)
+    rows = top_people(store, limit=offset + limit, as_of=as_of)
+    return page(rows, limit=limit, offset=offset)
 
 
 @router.get("/top/items", response_model=Page)

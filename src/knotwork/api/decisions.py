@@ -23,7 +23,6 @@ from knotwork.api.models import Page, Strict, page
 from knotwork.api.policy import ADMIN
 from knotwork.services.decisions import affected, decision, decisions, propose, respond
 from knotwork.services.participation import participation as measure
-from knotwork.store.erase import opted_out
 
 router = APIRouter(prefix="/api/v1", tags=["decisions"])
 
@@ -98,9 +97,7 @@ def affected_people(
 ) -> dict[str, Any]:
     """Who the proposal affects, strongest first, with the evidence (opted-out people left
     out)."""
-    hidden = opted_out(store)
-    rows = [r for r in affected(store, id) if r["person"] not in hidden]
-    return page(rows, limit=limit, offset=offset)
+    return page(affected(store, id), limit=limit, offset=offset)
 
 
 @router.post("/proposals/{id}/responses")
@@ -117,12 +114,11 @@ def responses(
 @router.get("/participation")
 def participation(request: Request, store: StoreDep, caller: Caller) -> dict[str, Any]:
     """Participation per group (k-anonymous); admins also get it per person."""
+    from knotwork.api.aggregates import ledger
+
     k_min: int = request.app.state.settings.k_min
-    answer = measure(store, k_min=k_min)
-    hidden = opted_out(store)
-    if caller.role == ADMIN:
-        answer["people"] = [r for r in answer["people"] if r["person"] not in hidden]
-    else:
+    answer = measure(store, k_min=k_min, ledger=ledger(request, caller, "participation"))
+    if caller.role != ADMIN:
         del answer["people"]
     return answer
 

@@ -1,91 +1,43 @@
 """``/api/v1/ingest``: upload a file (mbox, Perceval JSON lines, Mattermost JSON lines) and
-ingest it as a background job; ``/api/v1/ingest/{job}`` shows its progress."""
+ingest it as a background job in its own process (:mod:`knotwork.api.jobrunner`);
+``/api/v1/ingest/{job}`` shows its progress, from the store, to every worker."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
-import threading
-import uuid
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 
 from knotwork.api.auth import Caller, StoreDep
-from knotwork.errors import InputError, KnotworkError, NotFoundError
-from knotwork.ingest.base import Source
-from knotwork.store.engine import Store
-from knotwork.store.writer import ingest
+from knotwork.api.jobrunner import JobRunner
+from knotwork.errors import InputError
+from knotwork.store.jobs import job_state
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 Kind = Literal["mbox", "perceval", "mattermost"]
 
 
-@dataclass
-class Job:
-    """One ingest: state (queued, running, done, failed), records read, and the report."""
+def install(app: FastAPI) -> None:
+    """Give ``app`` its :class:`JobRunner` (``app.state.jobs``), whose running jobs are
+    cancelled when the app shuts down."""
+    runner = JobRunner(app.state.store, key=app.state.key)
+    app.state.jobs = runner
+    inner: Callable[[Any], AbstractAsyncContextManager[Any]] = app.router.lifespan_context
 
-    id: str
-    kind: str
-    state: str = "queued"
-    read: int = 0
-    total: int | None = None
-    report: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    @asynccontextmanager
+    async def lifespan(served: Any) -> AsyncIterator[Any]:
+        async with inner(served) as state:
+            try:
+                yield state
+            finally:
+                await asyncio.to_thread(runner.stop)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The job as plain data."""
-        with self.lock:
-            return {
-                "id": self.id,
-                "kind": self.kind,
-                "state": self.state,
-                "read": self.read,
-                "total": self.total,
-                "report": self.report,
-                "error": self.error,
-            }
-
-
-def make_source(kind: str, path: Path) -> Source:
-    """The source that reads an uploaded file of ``kind``."""
-    if kind == "mbox":
-        from knotwork.ingest.mbox import MboxSource
-
-        return MboxSource([path])
-    if kind == "perceval":
-        from knotwork.ingest.perceval import PercevalSource
-
-        return PercevalSource(path)
-    if kind == "mattermost":
-        from knotwork.ingest.mattermost import MattermostSource
-
-        return MattermostSource(path)
-    raise InputError("unknown source kind", place=kind)
-
-
-def _run(store: Store, job: Job, path: Path) -> None:
-    def progress(read: int, total: int | None) -> None:
-        with job.lock:
-            job.read, job.total = read, total
-
-    with job.lock:
-        job.state = "running"
-    try:
-        report = ingest(store, make_source(job.kind, path), progress)
-        with job.lock:
-            job.report, job.state = report.to_dict(), "done"
-    except KnotworkError as error:
-        with job.lock:
-            job.error, job.state = error.to_dict(), "failed"
-    except Exception as error:  # a job never takes the server down
-        with job.lock:
-            job.error = {"error": type(error).__name__, "place": None, "reason": str(error)}
-            job.state = "failed"
-    finally:
-        path.unlink(missing_ok=True)
+    app.router.lifespan_context = lifespan
 
 
 @router.post("", status_code=202)
@@ -99,20 +51,22 @@ async def start(
     data = await request.body()
     if not data:
         raise InputError("the body is empty: send the file as the request body", place="body")
-    suffix = ".mbox" if kind == "mbox" else ".jsonl"
-    with tempfile.NamedTemporaryFile("wb", suffix=suffix, delete=False) as out:
+    runner: JobRunner = request.app.state.jobs
+    path = await asyncio.to_thread(_saved, data, ".mbox" if kind == "mbox" else ".jsonl")
+    job = await asyncio.to_thread(runner.start, kind, path)
+    return await asyncio.to_thread(job_state, store, job)
+
+
+def _saved(data: bytes, suffix: str) -> Path:
+    with tempfile.NamedTemporaryFile(
+        "wb", prefix="knotwork-job-", suffix=suffix, delete=False
+    ) as out:
         out.write(data)
-    job = Job(uuid.uuid4().hex, kind)
-    jobs: dict[str, Job] = request.app.state.jobs
-    jobs[job.id] = job
-    threading.Thread(target=_run, args=(store, job, Path(out.name)), daemon=True).start()
-    return job.to_dict()
+    return Path(out.name)
 
 
 @router.get("/{job}")
-def progress(request: Request, caller: Caller, job: str) -> dict[str, Any]:
-    """The progress of an ingest job."""
-    found: Job | None = request.app.state.jobs.get(job)
-    if found is None:
-        raise NotFoundError("no such job", place=job)
-    return found.to_dict()
+def progress(store: StoreDep, caller: Caller, job: str) -> dict[str, Any]:
+    """The progress of an ingest job: state (queued, running, done, failed, cancelled),
+    records read (of total, when known), and the report or error when it ended."""
+    return job_state(store, job)

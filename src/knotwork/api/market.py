@@ -21,7 +21,7 @@ from knotwork.api.models import MAX_PAGE, Page, Strict, page
 from knotwork.errors import NotFoundError
 from knotwork.services.market import commit, match, match_offer, open_items, remaining
 from knotwork.services.native import AuthorisationError, need, node, offer, post, set_state, state
-from knotwork.store.erase import opted_out, person_key
+from knotwork.store.erase import person_key
 
 #: A node id: a 63-bit hash.
 ItemId = Annotated[int, Path(ge=0, le=2**63 - 1, description="The item's node id.")]
@@ -94,9 +94,7 @@ def _of_kind(store: StoreDep, item: int, kind: str) -> dict[str, Any]:
 
 
 def _listed(store: StoreDep, kind: str, limit: int, offset: int) -> dict[str, Any]:
-    hidden = opted_out(store)
-    rows = [r for r in open_items(store, kind) if r.get("owner") not in hidden]
-    return page(rows, limit=limit, offset=offset)
+    return page(open_items(store, kind), limit=limit, offset=offset)
 
 
 @router.post("/posts")
@@ -154,9 +152,7 @@ def need_matches(
 ) -> dict[str, Any]:
     """People ranked for a need (text, graph proximity, authority, capacity), with reasons."""
     _of_kind(store, id, "need")
-    hidden = opted_out(store)
-    rows = list(match(store, id, limit=offset + limit + len(hidden)))
-    return page([r for r in rows if r["person"] not in hidden], limit=limit, offset=offset)
+    return page(match(store, id, limit=offset + limit), limit=limit, offset=offset)
 
 
 @router.get("/offers/{id}/matches", response_model=Page)
@@ -165,9 +161,7 @@ def offer_matches(
 ) -> dict[str, Any]:
     """Open needs ranked for an offer by text relevance, with reasons."""
     _of_kind(store, id, "offer")
-    hidden = opted_out(store)
-    rows = list(match_offer(store, id, limit=offset + limit + len(hidden)))
-    return page([r for r in rows if r["owner"] not in hidden], limit=limit, offset=offset)
+    return page(match_offer(store, id, limit=offset + limit), limit=limit, offset=offset)
 
 
 @router.post("/offers/{id}/commitments")

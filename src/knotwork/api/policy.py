@@ -67,6 +67,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/proposals/{id}/affected"): Rule(EVERYONE),
     ("POST", "/api/v1/proposals/{id}/responses"): Rule(EVERYONE, actor=True),
     ("GET", "/api/v1/participation"): Rule(ANALYSTS),
+    ("GET", "/api/v1/graph"): Rule(EVERYONE),
 }
 
 #: Routes anyone may call without a token.

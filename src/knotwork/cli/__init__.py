@@ -20,6 +20,7 @@ from knotwork.cli import (
     inspect,
     native,
     privacy,
+    scores,
     serve,
     users,
 )
@@ -39,9 +40,11 @@ app.add_typer(db.app, name="db")
 app.add_typer(identities.app, name="identities")
 app.add_typer(users.app, name="users")
 app.add_typer(compute.app, name="compute")
+app.add_typer(scores.app, name="import")
 app.command()(serve.serve)
 app.command()(privacy.erase)
 app.command()(privacy.export)
+app.command("opt-out")(privacy.opt_out)
 app.command()(inspect.stats)
 app.command()(inspect.person)
 app.command()(inspect.digest)

@@ -128,6 +128,8 @@ def _render_top(rows: list[dict[str, Any]]) -> None:
             day(when) + flag,
         )
     console.print(table)
+    if rows:
+        console.print(f"authority computed by: {rows[0]['computed_by']}", highlight=False)
 
 
 def top(

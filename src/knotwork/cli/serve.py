@@ -40,4 +40,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            # requests still running after this are dropped, so that shutdown always reaches
+            # the app's lifespan end, which cancels the ingest jobs still running
+            timeout_graceful_shutdown=10,
         )

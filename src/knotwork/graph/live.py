@@ -22,11 +22,13 @@ True
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from knotwork.graph.view import (
     DEFAULT_HALF_LIFE_DAYS,
@@ -181,6 +183,41 @@ def read_store(
     return nodes, links, state
 
 
+def _merge_keys(
+    view: GraphView, new_ids: npt.NDArray[np.int64], new_keys: list[str], order: Any
+) -> list[str]:
+    """The keys of ``view`` with ``new_keys`` placed in id order (``order``: the stable
+    argsort of the old ids followed by ``new_ids``); a few new keys are inserted in place."""
+    if not len(new_ids):
+        return view.keys
+    if len(new_ids) > 64:
+        every = view.keys + new_keys
+        return [every[i] for i in order.tolist()]
+    keys = list(view.keys)
+    chosen = np.argsort(new_ids, kind="stable")
+    at = np.searchsorted(view.ids, new_ids[chosen])
+    for offset, (position, i) in enumerate(zip(at.tolist(), chosen.tolist(), strict=True)):
+        keys.insert(position + offset, new_keys[i])
+    return keys
+
+
+_LINEAGE = itertools.count(1)
+
+
+def lineage(view: GraphView) -> int:
+    """A token shared by a view and every view extended from it (:func:`refresh`), new for a
+    view built from scratch: a service that keeps derived data of a view (a walk matrix) may
+    patch it for a later view of the same lineage, whose first links are the same links.
+
+    >>> from knotwork.graph.sample import sample_store
+    >>> view = GraphView.build(sample_store())
+    >>> lineage(view) == lineage(view) != lineage(GraphView.build(sample_store()))
+    True
+    """
+    token: int = view.memo(("lineage",), lambda: next(_LINEAGE))
+    return token
+
+
 def extend(view: GraphView, nodes: NodeArrays, links: LinkArrays) -> GraphView | None:
     """``view`` with new ``nodes`` and ``links`` appended, or ``None`` when only a full
     rebuild gives the right answer (a new node may complete a link left out before, a node
@@ -197,8 +234,7 @@ def extend(view: GraphView, nodes: NodeArrays, links: LinkArrays) -> GraphView |
     kind = np.concatenate([view.kind, np.asarray(nodes.kind, np.int16)])[order]
     flags = np.concatenate([view.flags, nodes.flags])[order]
     new_keys = nodes.keys if nodes.keys is not None else [f"#{i}" for i in nodes.ids.tolist()]
-    every = view.keys + list(new_keys)
-    keys = [every[i] for i in order.tolist()] if len(nodes.ids) else view.keys
+    keys = _merge_keys(view, nodes.ids, list(new_keys), order)
     moved, _ = _positions(ids, view.ids)
     src, known_src = _positions(ids, links.src)
     dst, known_dst = _positions(ids, links.dst)
@@ -267,6 +303,7 @@ def refresh(
             extended = extend(view, nodes, links)
         if extended is not None:
             extended.mark = new
+            extended._cache[("lineage",)] = lineage(view)
             view.previous = None  # one level of history: older views are not kept alive
             return extended
     return GraphView.build(

@@ -349,8 +349,11 @@ class GraphView:
         return np.isin(self.kind, codes)
 
     def people(self, *, bots: bool = False) -> BoolArray:
-        """Which nodes are people (bots left out unless ``bots``)."""
+        """Which nodes are people (bots left out unless ``bots``). People who opted out
+        (:attr:`Flag.OPTED_OUT`) are never among them: every service that lists or counts
+        people takes them from here, so they appear in no result and count in no group."""
         people = self.mask(NodeKind.PERSON)
+        people &= (self.flags & int(Flag.OPTED_OUT)) == 0
         if not bots:
             people &= (self.flags & int(Flag.BOT)) == 0
         return people
@@ -400,9 +403,14 @@ class GraphView:
         return product
 
     def memo(self, key: Any, make: Any) -> Any:
-        """A value computed once per view (``make()``), e.g. an index built by a service."""
-        if key not in self._cache:
-            self._cache[key] = make()
+        """A value computed once per view (``make()``), e.g. an index built by a service;
+        concurrent callers of one key wait for the one computation instead of repeating it."""
+        if key in self._cache:
+            return self._cache[key]
+        lock = self._cache.setdefault(("memo-lock", key), threading.RLock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = make()
         return self._cache[key]
 
 
@@ -414,6 +422,8 @@ def _columns(rows: Sequence[Any], width: int) -> list[list[Any]]:
 
 _VIEWS: dict[tuple[str, int | None, float], GraphView] = {}
 _LOCK = threading.Lock()
+#: One lock per cached view's key, held by the thread bringing that view up to date.
+_REFRESHING: dict[tuple[str, int | None, float], threading.Lock] = {}
 
 
 def cached_view(
@@ -426,6 +436,10 @@ def cached_view(
     new rows are appended to the last view (:func:`knotwork.graph.live.refresh`), and only
     updates, deletes and identity merges cause a full rebuild.
 
+    One thread at a time brings a view up to date; a concurrent caller gets the last view
+    meanwhile (so a server keeps answering while an ingest writes), and waits only when there
+    is no view yet. Alone, a caller always sees what was written before the call.
+
     >>> from knotwork.graph.sample import sample_store
     >>> store = sample_store()
     >>> cached_view(store) is cached_view(store)
@@ -437,12 +451,20 @@ def cached_view(
     key = (store.url + (f"#{id(store.engine)}" if memory else ""), as_of, half_life_days)
     with _LOCK:
         hit = _VIEWS.get(key)
-    view = refresh(store, hit, as_of=as_of, half_life_days=half_life_days)
-    if view is not hit:
+        busy = _REFRESHING.setdefault(key, threading.Lock())
+    if not busy.acquire(blocking=hit is None):
+        return hit  # type: ignore[return-value]  # another thread brings it up to date
+    try:
         with _LOCK:
-            if len(_VIEWS) > 16:
-                _VIEWS.clear()
-            _VIEWS[key] = view
+            hit = _VIEWS.get(key)
+        view = refresh(store, hit, as_of=as_of, half_life_days=half_life_days)
+        if view is not hit:
+            with _LOCK:
+                if len(_VIEWS) > 16:
+                    _VIEWS.clear()
+                _VIEWS[key] = view
+    finally:
+        busy.release()
     return view
 
 

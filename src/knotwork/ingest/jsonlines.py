@@ -103,7 +103,7 @@ def read_lines(
     for data in stream:
         line += 1
         offset += len(data)
-        if not data.strip():
+        if not data or data.isspace():  # blank (no copy of the line made)
             continue
         place = f"{location}:{line}"
         try:

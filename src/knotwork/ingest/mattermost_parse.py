@@ -180,8 +180,8 @@ class MattermostParser:
 
     def post(self, body: dict[str, Any], place: str) -> Record:
         """A channel post with its replies."""
-        channel = f"{_text(body, 'team')}:{_text(body, 'channel')}"
-        return self._thread(body, place, channel, _text(body, "channel"))
+        team, name = _text(body, "team"), _text(body, "channel")
+        return self._thread(body, place, f"{team}:{name}", name)
 
     def direct_post(self, body: dict[str, Any], place: str) -> Record:
         """A post in a direct conversation, with its replies."""

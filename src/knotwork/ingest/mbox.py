@@ -168,7 +168,7 @@ class MboxSource:
         paths: Sequence[str | Path],
         *,
         list_name: str | None = None,
-        batch_size: int = 1000,
+        batch_size: int = 5000,
         bot_patterns: Sequence[str] | None = None,
         now: int | None = None,
     ) -> None:

@@ -53,6 +53,8 @@ _WANTED_FIELD = re.compile(
     rb"^(" + b"|".join(name.encode() for name in sorted(WANTED)) + rb")[ \t]*:(.*(?:\n[ \t].*)*)",
     re.M | re.I,
 )
+_WANTED_TEXT = re.compile(_WANTED_FIELD.pattern.decode(), re.M | re.I | re.A)
+_SPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() strips
 #: A line that is neither a header field nor the fold of one.
 _MALFORMED = re.compile(rb"^(?![!-9;-~]+[ \t]*:|[ \t])", re.M)
 
@@ -74,6 +76,18 @@ def parse_headers(head: bytes, defects: list[str]) -> dict[str, str]:
     if _MALFORMED.search(head) is not None:
         return _parse_slowly(head, defects)
     fields: dict[str, str] = {}
+    try:
+        text = head.decode()
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:  # the common case: all UTF-8, decoded once
+        for name, value in _WANTED_TEXT.findall(text):  # every line is a field or a fold
+            key = name.lower()
+            if key not in fields:
+                if "\n" in value:
+                    value = " ".join(part.strip(_SPACE) for part in value.split("\n"))
+                fields[key] = value.strip(_SPACE)
+        return fields
     for name, value in _WANTED_FIELD.findall(head):  # every line is a field or a fold
         key = name.decode("ascii").lower()
         if key not in fields:

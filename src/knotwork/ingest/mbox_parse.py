@@ -25,6 +25,7 @@ import re
 import time
 from collections.abc import Sequence
 from email.utils import mktime_tz, parseaddr, parsedate_tz
+from hashlib import blake2b as _blake2b
 from typing import Protocol
 from urllib.parse import unquote
 
@@ -59,6 +60,7 @@ _MONTHS = {
 }
 _MID_HINTS = ("essage-", "ESSAGE-", "mid:", "MID:", "kernel.org/", "msgid.link/")
 _QUOTED = re.compile(r"^[ \t]*>.*$", re.M)
+_SLASH_LINE = re.compile(r"^[^\n/]*/.*$", re.M)  # a line with a slash
 
 
 def strip_subject(subject: str) -> str:
@@ -124,6 +126,9 @@ class MessageParser:
         self._ids: dict[tuple[str, str], int] = {}
         self._members: set[tuple[int, int, str]] = set()
         self._lists: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
+        self._months: dict[int, str] = {}
+        self._stripped: dict[str, str] = {}
+        self._days: dict[tuple[int, int, int], int] = {}
 
     # -- identities ------------------------------------------------------------------------------
 
@@ -164,6 +169,16 @@ class MessageParser:
                 self._ids.clear()
         return known
 
+    def _month(self, when: int) -> str:
+        """``YYYY-MM`` of ``when`` (UTC), memoised by day."""
+        day = when // 86_400
+        month = self._months.get(day)
+        if month is None:
+            if len(self._months) > 100_000:
+                self._months.clear()
+            month = self._months[day] = time.strftime("%Y-%m", time.gmtime(when))
+        return month
+
     # -- one message -----------------------------------------------------------------------------
 
     def _time(self, fields: dict[str, str], postmark: str, defects: list[str]) -> int | None:
@@ -173,8 +188,14 @@ class MessageParser:
             if quick is not None and month is not None:
                 day, _, year, hour, minute, second, zone = quick.groups()
                 offset = (int(zone[1:3]) * 60 + int(zone[3:5])) * (-60 if zone[0] == "-" else 60)
-                stamp = (int(year), month, int(day), int(hour), int(minute), int(second or 0))
-                return calendar.timegm(stamp) - offset
+                date = (int(year), month, int(day))
+                days = self._days.get(date)
+                if days is None:
+                    if len(self._days) > 100_000:
+                        self._days.clear()
+                    days = self._days[date] = calendar.timegm((*date, 0, 0, 0)) // 86_400
+                clock = int(hour) * 3600 + int(minute) * 60 + int(second or 0)
+                return days * 86_400 + clock - offset
             parsed = parsedate_tz(value) if value else None
             if parsed is not None:
                 try:
@@ -220,9 +241,14 @@ class MessageParser:
         lflags = int(Flag.TIME_SUSPECT) if suspect else 0
         subject = " ".join(decode_words(fields.get("subject", ""), defects).split())[:1000]
 
+        prefix = f"link\x1fmbox\x1f{mid}\x1f"
+        links = record.links
+
         def link(src: int, kind: LinkKind, dst: int, tag: str = "") -> None:
-            link_id = make_id("link", "mbox", mid, kind, tag, str(dst))  # a StrEnum is a str
-            record.links.append(Link(link_id, src, dst, kind, when, 1.0, lflags))
+            # make_id("link", "mbox", mid, kind, tag, str(dst)), without a call per link
+            raw = f"{prefix}{kind}\x1f{tag}\x1f{dst}".encode("utf-8", "surrogatepass")
+            link_id = (int.from_bytes(_blake2b(raw, digest_size=8).digest()) >> 1) or 1
+            links.append(Link(link_id, src, dst, kind, when, 1.0, lflags))
 
         author: int | None = None
         if "from" in fields:
@@ -245,7 +271,7 @@ class MessageParser:
         group = Node(group_id, NodeKind.GROUP, "list:" + group_key, group_name, when)
         record.nodes.append(group)
         if author is not None and when is not None:  # one membership per person, list, month
-            month = time.strftime("%Y-%m", time.gmtime(when))
+            month = self._month(when)
             if (author, group_id, month) not in self._members:
                 self._members.add((author, group_id, month))
                 member = make_id("link", "mbox", "member", str(author), str(group_id), month)
@@ -293,7 +319,11 @@ class MessageParser:
         link: _LinkFn,
     ) -> int:
         """Put the message in its thread; return the thread's id."""
-        stripped = strip_subject(subject)
+        stripped = self._stripped.get(subject)
+        if stripped is None:  # a thread's messages share a subject: stripped once
+            if len(self._stripped) > 100_000:
+                self._stripped.clear()
+            stripped = self._stripped[subject] = strip_subject(subject)
         by_subject = (group, stripped.lower())
         if parent:
             thread = self.thread_of.get(parent) or root
@@ -343,16 +373,20 @@ class MessageParser:
         has_mid = "@" in text and any(hint in text for hint in _MID_HINTS)
         if not has_path and not has_mid:
             return
-        own = _QUOTED.sub("", text) if ">" in text else text
         if has_path:
-            paths = {a or b for a, b in _DIFF_PATH.findall(own)}
-            for path in _PATH.findall(own):
+            # a path never spans lines: only the unquoted lines with a slash are searched
+            lines = "\n".join(
+                line for line in _SLASH_LINE.findall(text) if line.lstrip(" \t")[:1] != ">"
+            )
+            paths = {a or b for a, b in _DIFF_PATH.findall(lines)}
+            for path in _PATH.findall(lines):
                 paths.add(path[2:] if path[:2] in ("a/", "b/") and "/" in path[2:] else path)
             for path in sorted(paths)[:MAX_MENTIONS]:
                 file = Node(self._id("item", "file", path), NodeKind.FILE, path, path)
                 record.nodes.append(file)
                 link(record.key, LinkKind.MENTIONS, file.id)
         if has_mid:
+            own = _QUOTED.sub("", text) if ">" in text else text
             found = _MID_MENTION.findall(own)
             mentioned = {unquote(next(g for g in m if g)) for m in found}
             mentioned.discard(mid)

@@ -9,7 +9,13 @@ the other lines are read.
 
 The cursor is the line number and byte offset reached, with a fingerprint of the file's first
 bytes: a re-run of the same file resumes where it stopped; a different file at the same path is
-read from the start, its items already stored counted as duplicates.
+read from the start, its items already stored counted as duplicates. Git commits without parents
+read before the resume point are read again (not counted), so that the files of later commits
+are keyed by the same root commit as in one uninterrupted run.
+
+Git ``commit`` items join the records of the git source (:mod:`knotwork.ingest.perceval_git`):
+``clones`` maps an item's ``origin`` (a URL) to a local clone that tells its root commit and
+``.mailmap``; an origin that is a local repository needs none.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "items.jsonl"
@@ -22,12 +28,15 @@ read from the start, its items already stored counted as duplicates.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
+from typing import IO
 
 from knotwork.errors import InputError
 from knotwork.ingest.base import Batch, Cursor
 from knotwork.ingest.chat import prefetched
-from knotwork.ingest.jsonlines import head, read_lines
+from knotwork.ingest.jsonlines import BadJSON, decode, head, read_lines
+from knotwork.ingest.perceval_git import GitOrigins
 from knotwork.ingest.perceval_parse import BadItem, PercevalParser
 
 __all__ = ["PercevalSource"]
@@ -39,7 +48,14 @@ class PercevalSource:
 
     kind = "perceval"
 
-    def __init__(self, path: str | Path, *, batch_size: int = 2000, prefetch: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        batch_size: int = 2000,
+        prefetch: bool = False,
+        clones: dict[str, str | Path] | None = None,
+    ) -> None:
         given = Path(path).expanduser()
         if not given.is_file():
             raise InputError("no such file", place=str(path))
@@ -48,18 +64,20 @@ class PercevalSource:
         self.prefetch = prefetch
         self.location = str(self.path)
         self.name = f"perceval:{self.location}"
+        self.clones = dict(clones or {})
 
     def batches(self, cursor: Cursor | None) -> Iterator[Batch]:
         """Batches of ``batch_size`` lines from the line after ``cursor``'s."""
         return prefetched(self._batches(cursor)) if self.prefetch else self._batches(cursor)
 
     def _batches(self, cursor: Cursor | None) -> Iterator[Batch]:
-        parser = PercevalParser()
+        parser = PercevalParser(GitOrigins(self.clones))
         with self.path.open("rb") as stream:
             fingerprint = head(stream)
             line, offset = 0, 0
             if cursor and cursor.get("head") == fingerprint:
                 line, offset = int(cursor.get("line", 0)), int(cursor.get("offset", 0))
+                self._roots(parser, stream, offset)
             yield from read_lines(
                 stream,
                 self.location,
@@ -70,3 +88,16 @@ class PercevalSource:
                 line=line,
                 offset=offset,
             )
+
+    @staticmethod
+    def _roots(parser: PercevalParser, stream: IO[bytes], offset: int) -> None:
+        """Read the git commits without parents in the lines before ``offset``, then seek there."""
+        done = 0
+        for data in stream:
+            done += len(data)
+            if done > offset:
+                break
+            if b'"parents":[]' in data.replace(b" ", b"") and b'"commit"' in data:
+                with suppress(BadJSON, BadItem):
+                    parser.item(decode(data), "")
+        stream.seek(offset)

@@ -17,7 +17,10 @@ what ``data`` holds depends on the backend and category:
 - Discourse ``topic``: a thread of posts, replies by ``reply_to_post_number``;
 - mailing lists (``mbox``, ``pipermail``, ``hyperkitty``, ``groupsio``, category ``message``):
   a message keyed by its Message-ID, as the mbox source keys it, so that the same message read
-  both ways is one node.
+  both ways is one node;
+- git ``commit``: the commit as the git source reads it (authors, committers, trailers, files),
+  with the same ids, so that a commit read both ways is one node (see
+  :mod:`knotwork.ingest.perceval_git`).
 
 People are keyed by email when the item has one (:meth:`Node.person`), else by their handle at
 the platform (``github:<login>``, ``gitlab:<host>:<username>``), with ``<handle>@<platform>``
@@ -42,6 +45,7 @@ from urllib.parse import urlsplit
 
 from knotwork.ingest.chat import clean, link
 from knotwork.ingest.mbox_parse import message_ids
+from knotwork.ingest.perceval_git import CommitItems, GitOrigins
 from knotwork.ingest.perceval_items import (
     BadItem,
     Items,
@@ -59,7 +63,12 @@ MAIL_BACKENDS = frozenset({"mbox", "pipermail", "hyperkitty", "groupsio", "nntp"
 
 
 class PercevalParser(Items):
-    """Records of Perceval items; people met are remembered for the run."""
+    """Records of Perceval items; people met are remembered for the run. ``origins`` finds the
+    root commit and ``.mailmap`` of the repositories of git items."""
+
+    def __init__(self, origins: GitOrigins | None = None) -> None:
+        super().__init__()
+        self.commits = CommitItems(origins or GitOrigins())
 
     def item(self, value: Any, place: str) -> Record:
         """The record of one parsed item; raises :class:`BadItem` or :class:`Unsupported`."""
@@ -86,8 +95,11 @@ class PercevalParser(Items):
             raise
         except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
             raise BadItem(f"malformed {backend} {category}: {type(exc).__name__}: {exc}") from None
-        if clean(value.get("uuid")):
-            record.nodes[0].attrs["uuid"] = clean(value["uuid"])
+        if clean(value.get("uuid")) and handler is not _commit:  # a commit stays as git reads it
+            for node in record.nodes:
+                if node.id == record.key:
+                    node.attrs["uuid"] = clean(value["uuid"])
+                    break
         return record
 
     # -- GitHub ---------------------------------------------------------------------------
@@ -334,6 +346,12 @@ class PercevalParser(Items):
 
 
 _Handler = Callable[[PercevalParser, dict[str, Any], str, str], Record]
+
+
+def _commit(self: PercevalParser, data: dict[str, Any], origin: str, place: str) -> Record:
+    return self.commits.commit(data, origin, place)
+
+
 _HANDLERS: dict[tuple[str, str], _Handler] = {
     ("github", "issue"): PercevalParser.github_issue,
     ("github", "pull_request"): PercevalParser.github_pull,
@@ -341,6 +359,7 @@ _HANDLERS: dict[tuple[str, str], _Handler] = {
     ("gitlab", "merge_request"): lambda self, d, o, p: self.gitlab(d, o, p, True),
     ("gerrit", "review"): PercevalParser.gerrit,
     ("discourse", "topic"): PercevalParser.discourse,
+    ("git", "commit"): _commit,
 }
 
 __all__ = ["MAIL_BACKENDS", "BadItem", "PercevalParser", "Unsupported", "when"]

@@ -3,7 +3,9 @@
 The export holds what a batch job needs and nothing more: ``nodes/`` with each node's
 position in the view (``node``), its id and kind; ``links/``, partitioned by link ``kind``,
 with the positions of both ends, the time and the weight **already decayed** at the view's
-``as_of``; and ``meta.json`` (``as_of``, ``half_life_days``, ``n_nodes``, ``n_links``). Keys
+``as_of``; and ``meta.json`` (``as_of``, whether it was ``explicit``, ``half_life_days``,
+``n_nodes``, ``n_links``, and the store ``state`` the view was read at, which
+``knotwork import scores`` compares with the store's to refuse stale results). Keys
 (emails, handles, paths) are left out unless ``keys=True``, so an export for a cluster carries
 no personal data beyond opaque ids.
 
@@ -16,6 +18,12 @@ no personal data beyond opaque ids.
 ...     back = read_links(folder)
 >>> meta["n_nodes"], meta["n_links"], len(back["src"]) == view.n_links
 (9, 12, True)
+>>> with tempfile.TemporaryDirectory() as folder:
+...     _ = export_view(view, folder)
+...     again = read_view(folder)
+>>> from knotwork.services.authority import AUTHORITY_WEIGHTS as W
+>>> float(abs(again.matrix(W) - view.matrix(W)).sum()), again.as_of == view.as_of
+(0.0, True)
 """
 
 from __future__ import annotations
@@ -70,10 +78,12 @@ def export_view(view: GraphView, folder: str | Path, *, keys: bool = False) -> d
     )
     meta = {
         "as_of": int(view.as_of),
+        "explicit": bool(view.explicit),
         "half_life_days": float(view.half_life_days),
         "n_nodes": int(view.n_nodes),
         "n_links": int(view.n_links),
         "keys": keys,
+        "state": None if view.mark is None else [int(v) for v in view.mark],
     }
     (root / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
@@ -100,4 +110,48 @@ def read_links(folder: str | Path) -> dict[str, npt.NDArray[Any]]:
     return {name: table.column(name).to_numpy() for name in table.column_names}
 
 
-__all__ = ["ROWS_PER_FILE", "export_view", "read_links", "read_meta"]
+def read_view(folder: str | Path) -> GraphView:
+    """The view an export was written from, for the local engine: nodes (ids, kinds) and the
+    links with their decayed weights as exported, grouped by link kind (no names or keys:
+    ``keys`` are the ids).
+
+    ``mark`` is the store state recorded at export, so results computed from it can be
+    checked for staleness when they are imported.
+    """
+    meta = read_meta(folder)
+    nodes = pq.read_table(Path(folder) / "nodes.parquet")
+    links = read_links(folder)
+    ids = nodes.column("id").to_numpy().astype(np.int64)
+    if len(ids) and not bool((np.diff(ids) > 0).all()):
+        raise InputError("node ids are not sorted by position", place=f"{folder}/nodes.parquet")
+    codes = {name: i for i, name in enumerate(NODE_KINDS)}
+    link_codes = {name: i for i, name in enumerate(LINK_KINDS)}
+    kind_names = links["kind"].astype(str)
+    link_kind = np.array([link_codes.get(k, -1) for k in kind_names.tolist()], dtype=np.int8)
+    if (link_kind < 0).any():
+        raise InputError(
+            f"unknown link kind {kind_names[link_kind < 0][0]!r}", place=f"{folder}/links"
+        )
+    n_links = len(links["src"])
+    view = GraphView(
+        ids=ids,
+        kind=np.array([codes[k] for k in nodes.column("kind").to_pylist()], dtype=np.int16),
+        flags=np.zeros(len(ids), dtype=np.int64),
+        keys=[str(i) for i in ids.tolist()],
+        src=np.asarray(links["src"], dtype=np.int32),
+        dst=np.asarray(links["dst"], dtype=np.int32),
+        link_kind=link_kind,
+        time=np.asarray(links["time"], dtype=np.int64),
+        weight=np.asarray(links["weight"], dtype=np.float32),
+        as_of=int(meta["as_of"]),
+        half_life_days=float(meta["half_life_days"]),
+        last_active=np.full(len(ids), -1, dtype=np.int64),
+        trusted=np.ones(n_links, dtype=bool),
+    )
+    view.explicit = bool(meta.get("explicit", False))
+    state = meta.get("state")
+    view.mark = None if state is None else tuple(int(v) for v in state)
+    return view
+
+
+__all__ = ["ROWS_PER_FILE", "export_view", "read_links", "read_meta", "read_view"]

@@ -27,7 +27,7 @@ A session for tests and one machine::
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,9 @@ IntArray = npt.NDArray[np.int64]
 
 #: Iterations of a walk between two measures of its change (one Spark job each).
 CHECK_EVERY = 5
+
+#: Called with (iterations so far, largest L1 change) at each measure of a walk.
+Progress = Callable[[int, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ def session(master: str = "local[2]", *, app: str = "knotwork", **conf: str) -> 
         SparkSession.builder.master(master)
         .appName(app)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", conf.pop("partitions", "8"))
         .config("spark.driver.memory", conf.pop("driver_memory", "4g"))
         .config("spark.sql.adaptive.enabled", "true")
@@ -180,8 +184,10 @@ def pagerank(
     damping: float = 0.85,
     tol: float = 1e-9,
     max_iter: int = 200,
+    progress: Progress | None = None,
 ) -> SparkRank:
-    """PageRank with a uniform teleport (see the module docstring)."""
+    """PageRank with a uniform teleport (see the module docstring); ``progress(iterations,
+    change)`` is called at each measure of the change (every :data:`CHECK_EVERY` iterations)."""
     from pyspark.sql import functions as F
 
     if n_nodes <= 0:
@@ -199,6 +205,7 @@ def pagerank(
         damping=damping,
         tol=tol,
         max_iter=max_iter,
+        progress=progress,
     )["all"]
 
 
@@ -213,6 +220,7 @@ def _walk(
     damping: float,
     tol: float,
     max_iter: int,
+    progress: Progress | None = None,
 ) -> dict[str, SparkRank]:
     """Power iteration for seed sets ``(seed_set, node, p)``; converged when L1 change < tol.
 
@@ -270,6 +278,8 @@ def _walk(
         history = []
         x = new
         done = {row[0]: row[1] < tol for row in change}
+        if progress is not None:
+            progress(iterations, max((float(row[1]) for row in change), default=0.0))
         converged = {name: done.get(name, True) for name in names}
         if all(converged.values()):
             break
@@ -385,6 +395,7 @@ def label_propagation(
 
 __all__ = [
     "CHECK_EVERY",
+    "Progress",
     "SparkRank",
     "adjacency",
     "components",

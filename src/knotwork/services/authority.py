@@ -126,12 +126,24 @@ def activity(view: GraphView, position: int) -> dict[str, Any]:
     return {"last_active": None if last < 0 else last, "inactive": inactive}
 
 
+def _served(store: Store, view: GraphView) -> tuple[npt.NDArray[np.float64], str]:
+    """The authority vector ``top`` ranks by and who computed it: scores imported by
+    ``knotwork import scores`` while fresh for ``view``, else this process's ranking."""
+    from knotwork.scale.scores import imported_authority
+
+    served = imported_authority(store, view)
+    if served.vector is not None:
+        return served.vector, served.computed_by
+    return authority(view, warm_key=store.url).vector, served.computed_by
+
+
 def _ranked(
     store: Store,
     view: GraphView,
     scores: npt.NDArray[np.float64],
     chosen: npt.NDArray[np.bool_],
     limit: int,
+    computed_by: str,
 ) -> list[dict[str, Any]]:
     candidates = np.flatnonzero(chosen & (scores > 0))
     order = candidates[np.argsort(-scores[candidates], kind="stable")][:limit]
@@ -146,6 +158,7 @@ def _ranked(
             "key": node.get("key", view.keys[position]),
             "name": node.get("name", ""),
             "score": float(scores[position]),
+            "computed_by": computed_by,
         }
         if node.get("kind") == NodeKind.PERSON.value:
             entry.update(activity(view, position))
@@ -162,10 +175,11 @@ def top_people(
     as_of: int | None = None,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
 ) -> list[dict[str, Any]]:
-    """The people with the highest authority (bots left out), best first."""
+    """The people with the highest authority (bots left out), best first; ``computed_by``
+    says whether the scores were imported (``knotwork import scores``) or computed here."""
     view = cached_view(store, as_of=as_of, half_life_days=half_life_days)
-    vector = authority(view, warm_key=store.url).vector
-    return _ranked(store, view, vector, view.people(), limit)
+    vector, computed_by = _served(store, view)
+    return _ranked(store, view, vector, view.people(), limit, computed_by)
 
 
 def top_items(
@@ -178,12 +192,12 @@ def top_items(
 ) -> list[dict[str, Any]]:
     """The work items (of ``kind``, e.g. ``file``) with the highest authority, best first."""
     view = cached_view(store, as_of=as_of, half_life_days=half_life_days)
-    vector = authority(view, warm_key=store.url).vector
+    vector, computed_by = _served(store, view)
     if kind is None:
         chosen = np.isin(view.kind, [i for i, k in enumerate(NodeKind) if k.family == "item"])
     else:
         chosen = view.mask(NodeKind(kind))
-    return _ranked(store, view, vector, chosen, limit)
+    return _ranked(store, view, vector, chosen, limit, computed_by)
 
 
 __all__ = [

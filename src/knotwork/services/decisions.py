@@ -8,6 +8,10 @@ people; those with at least :data:`AFFECTED_THRESHOLD` of the largest person's m
 affected, with the items through which it came as evidence; members of affected groups are
 affected too (``group:NAME`` with no declared group of that name names an emergent group of
 :mod:`knotwork.services.groups`, by id or label word or path).
+Who a proposal affects is kept with it (:mod:`knotwork.services.decisions_affected`): a
+snapshot when it is made, and one for good when its decision is first read after the close,
+which the turnout of a closed decision and participation count; :func:`affected` itself
+always computes it from the graph as it is now.
 A **response** is a ``responds`` link from the person to the proposal; it can be
 changed until the proposal closes (each change is kept; the latest counts). Once closed, the
 outcome (:mod:`knotwork.services.decisions_rules`) is written as a ``document`` node citing
@@ -36,8 +40,9 @@ from sqlalchemy import and_, select
 from knotwork.errors import InputError, NotFoundError
 from knotwork.graph.view import cached_view
 from knotwork.model import LinkKind, Node, NodeKind, Record, make_id
+from knotwork.services.decisions_affected import record, snapshot, stage
 from knotwork.services.decisions_rules import check, options_for, outcome
-from knotwork.services.market import PROXIMITY_WEIGHTS, walk_from
+from knotwork.services.market import PROXIMITY_WEIGHTS
 from knotwork.services.native import (
     AuthorisationError,
     actor_id,
@@ -48,6 +53,7 @@ from knotwork.services.native import (
     owner,
     write,
 )
+from knotwork.services.native_walk import walk_from, walk_matrix
 from knotwork.store import schema
 from knotwork.store.engine import Store
 
@@ -151,6 +157,7 @@ def propose(
     links = [link(person, main.id, LinkKind.AUTHORED, moment)]
     links += [link(main.id, t, LinkKind.AFFECTS, moment) for t in targets]
     write(store, Record("native", main.id, key, [main], links, [], {main.id: text.strip()}))
+    record(store, main.id, affected(store, main.id), "made", moment)
     return main.id
 
 
@@ -176,7 +183,10 @@ def _linked(store: Store, proposal: int, kind: str) -> list[int]:
 def affected(
     store: Store, proposal: int, *, threshold: float = AFFECTED_THRESHOLD
 ) -> list[dict[str, Any]]:
-    """The people ``proposal`` affects, strongest first, each with its evidence."""
+    """The people ``proposal`` affects, strongest first, each with its evidence (people who
+    opted out are left out)."""
+    from knotwork.store.erase import opted_out
+
     found_proposal = _proposal(store, proposal)
     view = cached_view(store)
     targets = _linked(store, proposal, "affects")
@@ -220,7 +230,7 @@ def affected(
             continue
     if seeds.any():
         mass = walk_from(view, "affected", AFFECTED_WEIGHTS, seeds, warm=("affected", proposal))
-        matrix = view.matrix(AFFECTED_WEIGHTS)
+        matrix = walk_matrix(view, "affected", AFFECTED_WEIGHTS)
         people = np.flatnonzero(view.people())
         top = float(mass[people].max()) if len(people) else 0.0
         for position in people[mass[people] >= threshold * top].tolist() if top > 0 else []:
@@ -231,7 +241,10 @@ def affected(
             near = near[np.lexsort((near, -mass[near]))][:3]
             entry["evidence"] += [f"works on {view.keys[int(i)]}" for i in near.tolist()]
     result = []
+    hidden = opted_out(store)
     for person, entry in found.items():
+        if person in hidden:
+            continue
         try:
             key = view.keys[view.index_of(person)]
         except KeyError:
@@ -304,18 +317,27 @@ def respond(
 
 
 def decision(store: Store, proposal: int, *, now: int | None = None) -> dict[str, Any]:
-    """A proposal with its responses, turnout among the affected and (once closed) outcome."""
+    """A proposal with its responses, turnout among the affected and (once closed) outcome
+    (the reasons of people who opted out are not listed)."""
+    from knotwork.store.erase import opted_out
+
     found = _proposal(store, proposal)
     attrs, moment = found["attrs"], now_or(now)
     answers = history(store, proposal)
     latest = {p: a[-1] for p, a in answers.items()}
-    people = {a["person"]: a for a in affected(store, proposal)}
+    closed = moment >= attrs["closes"]
+    kept = snapshot(store, proposal) if closed and stage(store, proposal) == "closed" else None
+    if kept is None:
+        kept = affected(store, proposal)
+        if closed:  # who was affected when it was decided, kept for good
+            record(store, proposal, kept, "closed", moment)
+    people = {a["person"]: a for a in kept}
     voters = set(latest) & set(people)
     turnout = len(voters) / len(people) if people else 0.0
-    closed = moment >= attrs["closes"]
     counted = outcome(attrs["kind"], attrs["options"], [a["choice"] for a in latest.values()])
     quorum_met = turnout >= attrs.get("quorum", 0.0)
     result = counted["result"] if quorum_met else "no quorum"
+    hidden = opted_out(store)
     summary = {
         "id": proposal,
         "text": found["text"],
@@ -333,7 +355,7 @@ def decision(store: Store, proposal: int, *, now: int | None = None) -> dict[str
         "reasons": [
             {"person": p, "choice": a["choice"], "reason": a.get("reason", "")}
             for p, a in sorted(latest.items())
-            if a.get("reason")
+            if a.get("reason") and p not in hidden  # their vote counts, unnamed
         ],
         "reminders": sorted(set(people) - set(latest)) if not closed else [],
     }

@@ -64,8 +64,9 @@ _GLOB = re.compile(r"[*?\[]")
 #: (smaller ones with scipy, which needs no compiled code to load: faster for the CLI).
 FAST_NODES = 20_000
 #: The text index of an extended view is its previous one plus a small index of the new
-#: nodes' texts; after this many such parts (or when the new nodes are more than a tenth of
-#: the indexed documents and more than :data:`TEXT_REBUILD_NODES`) it is rebuilt in full.
+#: nodes' texts; after this many such parts the small parts are merged into one (cheap: only
+#: the new nodes' texts are read again). When the new nodes are more than a tenth of the
+#: indexed documents and more than :data:`TEXT_REBUILD_NODES` it is rebuilt in full.
 TEXT_PARTS = 8
 TEXT_REBUILD_NODES = 10_000
 
@@ -257,8 +258,13 @@ class ExpertiseIndex:
         if self._text is not None and self._pending.size:
             indexed = sum(len(part.nodes) for part in self._text)
             many = self._pending.size > max(indexed // 10, TEXT_REBUILD_NODES)
-            if len(self._text) >= TEXT_PARTS or many:
+            if many:
                 self._text = None
+            elif len(self._text) >= TEXT_PARTS:  # merge the small parts, keep the first
+                small = np.concatenate([part.nodes for part in self._text[1:]])
+                known = np.searchsorted(self.view.ids, small).clip(0, self.view.n_nodes - 1)
+                positions = np.union1d(known[self.view.ids[known] == small], self._pending)
+                self._text = [self._text[0], self._new_texts(store, positions)]
             else:
                 self._text = [*self._text, self._new_texts(store, self._pending)]
             self._pending = np.zeros(0, dtype=np.int64)
@@ -527,6 +533,8 @@ def explain(
         position = index.view.index_of(person_id)
     except KeyError:
         raise NotFoundError("this person is not in the graph", place=person) from None
+    if not index.view.people(bots=True)[position]:
+        raise NotFoundError("this person opted out of every result", place=person)
     seeds, terms = index.seeds(store, query)
     mass, score = index.rank(seeds)
     rank = int((score > score[position]).sum()) + 1 if score[position] > 0 else None

@@ -32,6 +32,7 @@ successors *split*, one without successor *dissolved*, and a one-to-one match *g
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -46,7 +47,7 @@ from sqlalchemy import text
 from knotwork.graph.communities import leiden
 from knotwork.graph.view import LINK_KINDS, PARTICIPATION, GraphView, cached_view
 from knotwork.model import LinkKind, NodeKind
-from knotwork.services.privacy import DEFAULT_K_MIN, check_k_min
+from knotwork.services.privacy import DEFAULT_K_MIN, Ledger, check_k_min
 from knotwork.store.engine import Store
 from knotwork.store.text import tokenize
 
@@ -196,6 +197,9 @@ class GroupsResult:
     isolated: int
     suppressed: int
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Why ``people`` and ``isolated`` are withheld ("" when shown): a :class:`Ledger` found
+    #: that they would differ from an earlier answer by fewer than ``k_min`` people.
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, without the members of suppressed groups."""
@@ -204,6 +208,9 @@ class GroupsResult:
         data["membership"] = {
             str(p): g for p, g in self.membership.items() if self.admin or g in shown
         }
+        if self.note:
+            data["people"] = data["isolated"] = None
+        data["note"] = self.note or None
         return data
 
 
@@ -300,8 +307,13 @@ def find_groups(
     max_participants: int = MAX_PARTICIPANTS,
     top_k: int | None = None,
     label: bool = True,
+    ledger: Ledger | None = None,
 ) -> GroupsResult:
-    """:func:`groups` on a view (``store`` only to read item names for the word labels)."""
+    """:func:`groups` on a view (``store`` only to read item names for the word labels).
+
+    With a ``ledger`` (and not ``admin``), a group is also suppressed when its members would
+    differ from a group released earlier by fewer than ``k_min`` people, and so are the
+    counts of people and isolated people when the people of the view would."""
     k_min = check_k_min(k_min)
     proj = projection(view, max_participants=max_participants, top_k=top_k)
     tied = np.flatnonzero(np.diff(proj.adjacency.indptr) > 0)
@@ -319,9 +331,16 @@ def find_groups(
     terms, paths = _labels(store, view, inner, labels, k) if label else ([[]] * k, [[]] * k)
     ids = proj.ids[tied]
     members = [sorted(ids[labels == g].tolist()) for g in range(k)]
+    guard = ledger if ledger is not None and not admin else None
+    held = guard.lock if guard is not None else contextlib.nullcontext()
+    with held:
+        released = [
+            guard is None or guard.release(members[g], g).value is not None for g in range(k)
+        ]
+        why = guard.release(proj.ids.tolist(), None).note if guard is not None else ""
     found = []
     for g in range(k):
-        hidden = bool(sizes[g] < k_min) and not admin
+        hidden = (bool(sizes[g] < k_min) or not released[g]) and not admin
         found.append(
             Group(
                 id=g,
@@ -345,6 +364,7 @@ def find_groups(
         isolated=len(proj.ids) - len(tied),
         suppressed=sum(g.suppressed for g in found),
         settings={"max_participants": max_participants, "top_k": top_k, "seed": seed},
+        note=why,
     )
 
 
@@ -359,11 +379,12 @@ def groups(
     half_life_days: float = 365.0,
     max_participants: int = MAX_PARTICIPANTS,
     top_k: int | None = None,
+    ledger: Ledger | None = None,
 ) -> GroupsResult:
     """The emergent groups of ``store`` at ``as_of`` (see the module docstring).
 
     Higher ``resolution`` gives more, smaller groups. ``admin`` lists groups smaller than
-    ``k_min`` too.
+    ``k_min`` too. ``ledger``: the groups released earlier (see :func:`find_groups`).
     """
     view = cached_view(store, as_of=as_of, half_life_days=half_life_days)
     return find_groups(
@@ -375,6 +396,7 @@ def groups(
         admin=admin,
         max_participants=max_participants,
         top_k=top_k,
+        ledger=ledger,
     )
 
 

@@ -38,7 +38,7 @@ from knotwork.services.health_growth import growth_metric
 from knotwork.services.health_inequality import inequality, periphery
 from knotwork.services.health_structure import brokers, relay_depth, silos, walls_vs_work
 from knotwork.services.health_truck import truck_metric
-from knotwork.services.privacy import DEFAULT_K_MIN, check_k_min
+from knotwork.services.privacy import DEFAULT_K_MIN, Ledger, check_k_min
 from knotwork.store.engine import Store
 
 #: Above this many people, betweenness is estimated from a sample of source people.
@@ -102,6 +102,9 @@ class HealthReport:
     k_min: int
     people: int
     metrics: list[Metric] = field(default_factory=list)
+    #: Why every figure is withheld ("" when shown): a :class:`Ledger` found that the people
+    #: they describe would differ from an earlier report's by fewer than ``k_min``.
+    note: str = ""
 
     def metric(self, name: str) -> Metric:
         """The metric called ``name``; ``KeyError`` when there is none."""
@@ -111,12 +114,13 @@ class HealthReport:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form (no people count and no metrics when withheld)."""
         return {
             "as_of": self.as_of,
             "k_min": self.k_min,
-            "people": self.people,
-            "metrics": [m.to_dict() for m in self.metrics],
+            "people": None if self.note else self.people,
+            "metrics": [] if self.note else [m.to_dict() for m in self.metrics],
+            "note": self.note or None,
         }
 
 
@@ -163,15 +167,21 @@ def health(
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
     samples: int | None = None,
     seed: int = 0,
+    ledger: Ledger | None = None,
 ) -> HealthReport:
     """Every health metric of ``store`` as it stood at ``as_of`` (default: now).
 
     ``samples``: source people for the betweenness estimate (default: exact up to
-    :data:`EXACT_BETWEENNESS_UP_TO` people, then :data:`BETWEENNESS_SAMPLES`).
+    :data:`EXACT_BETWEENNESS_UP_TO` people, then :data:`BETWEENNESS_SAMPLES`). ``ledger``:
+    the people of earlier reports; when this report's people differ from one of them by
+    fewer than ``k_min``, every figure is withheld with a note.
     """
     check_k_min(k_min)
     view = cached_view(store, as_of=as_of, half_life_days=half_life_days)
-    return health_of_view(view, k_min=k_min, samples=samples, seed=seed)
+    report = health_of_view(view, k_min=k_min, samples=samples, seed=seed)
+    if ledger is not None:
+        report.note = ledger.release(people_graph(view).ids.tolist(), None).note
+    return report
 
 
 __all__ = [

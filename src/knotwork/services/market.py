@@ -36,8 +36,6 @@ import numpy.typing as npt
 from sqlalchemy import and_, func, select
 
 from knotwork.errors import InputError
-from knotwork.graph.ppr import FastWalk
-from knotwork.graph.rank import Walk
 from knotwork.graph.view import GraphView, cached_view
 from knotwork.model import LinkKind, Record
 from knotwork.services.authority import authority
@@ -51,6 +49,7 @@ from knotwork.services.native import (
     state,
     write,
 )
+from knotwork.services.native_walk import walk_from
 from knotwork.store import schema
 from knotwork.store.engine import Store
 from knotwork.store.text import TextIndex
@@ -134,8 +133,12 @@ def commit(
 
 
 def open_items(store: Store, kind: str, now: int | None = None) -> list[dict[str, Any]]:
-    """Open needs or offers (not fulfilled, withdrawn or past their end), newest first."""
+    """Open needs or offers (not fulfilled, withdrawn or past their end), newest first; those
+    of people who opted out are left out."""
+    from knotwork.store.erase import opted_out
+
     moment = now_or(now)
+    hidden = opted_out(store)
     with store.connect() as connection:
         ids = connection.execute(
             select(schema.nodes.c.id).where(schema.nodes.c.kind == kind)
@@ -146,7 +149,8 @@ def open_items(store: Store, kind: str, now: int | None = None) -> list[dict[str
         until = item["attrs"].get("until")
         if state(store, item["id"]) == "open" and (until is None or until > moment):
             item["owner"] = owner(store, item["id"])
-            result.append(item)
+            if item["owner"] not in hidden:
+                result.append(item)
     return sorted(result, key=lambda i: -(i["time"] or 0))
 
 
@@ -164,10 +168,6 @@ _BASE: dict[str, tuple[tuple[int, int], TextIndex]] = {}
 #: ``$KNOTWORK_CACHE``, else ``$XDG_CACHE_HOME/knotwork``, else ``~/.cache/knotwork``), so
 #: that a new process (a CLI call) loads it instead of indexing every text again.
 DISK_TEXTS = 20_000
-
-#: Views with more nodes than this walk with the numba kernels of :mod:`knotwork.graph.ppr`
-#: (smaller ones with scipy, which needs no compiled code to load: faster for the CLI).
-FAST_NODES = 20_000
 
 
 def _cache_dir() -> Path:
@@ -236,64 +236,68 @@ AUTHORITY_STALE = 0.01
 
 
 def _authority(view: GraphView, store: Store) -> FloatArray:
-    """Authority of every node of ``view`` for matching (see :data:`AUTHORITY_STALE`)."""
-    key = ("native-authority",)
+    """Authority of every node of ``view`` for matching (see :data:`AUTHORITY_STALE`); a
+    large store keeps the vector on disk next to its text index, so that the first match in a
+    new process does not rank the whole graph again (the same staleness rule applies)."""
+    key, counted = ("native-authority",), ("native-authority-links",)
     if key in view._cache:
         return np.asarray(view._cache[key])
     if view.previous is not None and key in view.previous[1]:
-        links = view.previous[1].get(("native-authority-links",), 0)
+        links = view.previous[1].get(counted, 0)
         if view.n_links - links <= AUTHORITY_STALE * max(links, 1):
             vector = view.warm_start(key)
             assert vector is not None
-            view._cache[("native-authority-links",)] = links
+            view._cache[counted] = links
             view._cache[key] = vector
             return vector
+    saved = _saved_authority(store, view)
+    if saved is not None:
+        view._cache[counted], view._cache[key] = saved
+        return saved[1]
     vector = np.asarray(authority(view, warm_key=store.url).vector, dtype=np.float64)
-    view._cache[("native-authority-links",)] = view.n_links
+    view._cache[counted] = view.n_links
     view._cache[key] = vector
+    _save_authority(store, view, vector)
     return vector
 
 
-def walk_from(
-    view: GraphView,
-    name: str,
-    weights: dict[str, tuple[float, float]],
-    seeds: FloatArray,
-    *,
-    warm: Any = None,
-) -> FloatArray:
-    """Personalized PageRank (damping 0.5) from ``seeds`` on the walk of ``weights``.
+def _authority_file(store: Store, view: GraphView) -> Path | None:
+    """Where the authority vector of a large, file-backed store is kept (else ``None``)."""
+    if view.n_nodes <= DISK_TEXTS or ":memory:" in store.url or store.url.rstrip("/") == "sqlite:":
+        return None
+    name = hashlib.sha256(f"{store.url}|{view.half_life_days}".encode()).hexdigest()[:24]
+    return _cache_dir().parent / "authority" / f"{name}.npz"
 
-    The walk is built once per view (numba kernels above :data:`FAST_NODES` nodes, without
-    renumbering, so that a view extended by a write rebuilds it fast); with ``warm`` the
-    result is kept under that key and the next call (or the next view's) starts from it.
 
-    >>> from knotwork.graph.sample import sample_store
-    >>> view = GraphView.build(sample_store())
-    >>> seeds = np.zeros(view.n_nodes); seeds[0] = 1.0
-    >>> round(float(walk_from(view, "doc", PROXIMITY_WEIGHTS, seeds).sum()), 6)
-    1.0
-    """
-    fast = view.n_nodes > FAST_NODES
-    walk = view.memo(
-        ("native-walk", name, fast),
-        lambda: (
-            FastWalk(view.matrix(weights), order="none") if fast else Walk(view.matrix(weights))
-        ),
-    )
-    start = view.warm_start(warm) if warm is not None else None
-    if start is not None and start.sum() <= 0:
-        start = None
-    if isinstance(walk, FastWalk):
-        result = walk.pagerank(
-            damping=0.5, personalization=seeds, start=start, tol=1e-6, max_iter=60
-        )
-    else:
-        result = walk.rank(damping=0.5, personalization=seeds, start=start, tol=1e-6, max_iter=60)
-    vector = np.asarray(result.vector, dtype=np.float64)
-    if warm is not None:
-        view._cache[warm] = vector
-    return vector
+def _saved_authority(store: Store, view: GraphView) -> tuple[int, FloatArray] | None:
+    """(links it was computed on, vector re-indexed to ``view``) from disk, when it is there
+    and at most :data:`AUTHORITY_STALE` of the links were added since (``None`` otherwise)."""
+    path = _authority_file(store, view)
+    if path is None or view.explicit:
+        return None
+    try:
+        with np.load(path) as saved:
+            ids, vector, links = saved["ids"], saved["vector"], int(saved["links"])
+    except (OSError, ValueError, KeyError):
+        return None
+    if not 0 <= view.n_links - links <= AUTHORITY_STALE * max(links, 1):
+        return None
+    at = np.minimum(np.searchsorted(ids, view.ids), max(len(ids) - 1, 0))
+    found = ids[at] == view.ids if len(ids) else np.zeros(view.n_nodes, dtype=bool)
+    return links, np.where(found, vector[at], 0.0)
+
+
+def _save_authority(store: Store, view: GraphView, vector: FloatArray) -> None:
+    path = _authority_file(store, view)
+    if path is None or view.explicit:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_suffix(f".{os.getpid()}.npz")
+        np.savez(scratch, ids=view.ids, vector=vector, links=np.int64(view.n_links))
+        scratch.replace(path)
+    except OSError:
+        pass  # no room or no right: the vector still serves this process
 
 
 def _context(store: Store, item: int) -> list[int]:
@@ -327,12 +331,12 @@ def match(store: Store, need_id: int, *, limit: int = 10) -> list[dict[str, Any]
     # text: BM25 over each person's items and offers
     hits = _search(store, found["text"] or found["name"], limit=500)
     item_score = np.zeros(n)
-    for node_id, score in hits:
-        if node_id != need_id:
-            try:
-                item_score[view.index_of(node_id)] = score
-            except KeyError:
-                continue
+    if hits:
+        wanted = np.array([h[0] for h in hits if h[0] != need_id], dtype=np.int64)
+        scores = np.array([h[1] for h in hits if h[0] != need_id], dtype=np.float64)
+        at = np.minimum(np.searchsorted(view.ids, wanted), max(n - 1, 0))
+        inside = view.ids[at] == wanted if n else np.zeros(len(wanted), dtype=bool)
+        item_score[at[inside]] = scores[inside]
     src, dst = _authors(view)
     text = np.bincount(src, weights=item_score[dst], minlength=n).astype(np.float64)
     # proximity: PPR from the need's context
@@ -421,5 +425,4 @@ __all__ = [
     "match_offer",
     "open_items",
     "remaining",
-    "walk_from",
 ]

@@ -12,6 +12,10 @@ through here. Three rules:
    when, for every released ``R``, both ``R \\ S`` and ``S \\ R`` are empty or hold at least
    ``k_min`` people. So any difference of two released sets covers zero or ``k_min`` or more
    people. (The rule is pairwise: it is what one report or one ``health`` run guarantees.)
+   Across requests, :class:`Ledgers` keeps one ledger per kind of figure for as long as the
+   API runs: ``groups``, ``health`` and ``participation`` take it, so that two answers to
+   overlapping filters (another ``as_of``, a person who opted out in between) never differ by
+   fewer than ``k_min`` people.
 3. **Own figures only.** A person's individual metrics are shown to that person
    (``knotwork me --as ALIAS``), never as part of someone else's aggregate.
 
@@ -27,6 +31,7 @@ knotwork.errors.ConfigError: k_min: must be at least 3 (fewer people would be id
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -131,38 +136,78 @@ class Ledger:
 
     k_min: int = DEFAULT_K_MIN
     released: list[frozenset[Any]] = field(default_factory=list)
+    #: Held while checking and recording (re-entrant: hold it around several releases that
+    #: must be decided together, e.g. the groups of one answer).
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_k_min(self.k_min)
 
-    def allows(self, people: Iterable[Any]) -> bool:
-        """Whether a figure about ``people`` could be released now."""
+    def refusal(self, people: Iterable[Any]) -> str:
+        """Why a figure about ``people`` may not be released now ("" when it may).
+
+        >>> ledger = Ledger(k_min=3)
+        >>> ledger.refusal(range(2))
+        'suppressed: describes 2 people, fewer than k_min = 3'
+        """
         chosen = frozenset(people)
         if len(chosen) < self.k_min:
-            return False
-        return all(safe_pair(chosen, old, self.k_min) for old in self.released)
+            return note(len(chosen), self.k_min)
+        with self.lock:
+            if all(safe_pair(chosen, old, self.k_min) for old in self.released):
+                return ""
+        return (
+            f"suppressed: would differ from an earlier figure by fewer than k_min = {self.k_min} "
+            "people"
+        )
+
+    def allows(self, people: Iterable[Any]) -> bool:
+        """Whether a figure about ``people`` could be released now."""
+        return not self.refusal(people)
 
     def release(self, people: Iterable[Any], value: T) -> Released[T]:
         """``value`` for ``people``, or a note when too few or when it would allow differencing."""
         chosen = frozenset(people)
-        if len(chosen) < self.k_min:
-            return Released(None, len(chosen), note(len(chosen), self.k_min))
-        if not all(safe_pair(chosen, old, self.k_min) for old in self.released):
-            return Released(
-                None,
-                len(chosen),
-                "suppressed: would differ from an earlier figure by fewer than "
-                f"k_min = {self.k_min} people",
-            )
-        if chosen not in self.released:
-            self.released.append(chosen)
+        with self.lock:
+            why = self.refusal(chosen)
+            if why:
+                return Released(None, len(chosen), why)
+            if chosen not in self.released:
+                self.released.append(chosen)
         return Released(value, len(chosen))
+
+
+class Ledgers:
+    """One :class:`Ledger` per kind of figure (``groups``, ``health``, ...), kept across calls:
+    the API keeps one for as long as it runs, so that no two of its answers can be subtracted
+    to describe fewer than ``k_min`` people. (Per process: several workers keep one each.)
+
+    >>> ledgers = Ledgers(k_min=3)
+    >>> ledgers["health"].release(range(6), "figure").value
+    'figure'
+    >>> ledgers["health"].release(range(5), "figure").note[:40]
+    'suppressed: would differ from an earlier'
+    >>> ledgers["groups"].release(range(5), "figure").value
+    'figure'
+    """
+
+    def __init__(self, k_min: int = DEFAULT_K_MIN) -> None:
+        self.k_min = check_k_min(k_min)
+        self._ledgers: dict[str, Ledger] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, kind: str) -> Ledger:
+        with self._lock:
+            if kind not in self._ledgers:
+                self._ledgers[kind] = Ledger(k_min=self.k_min)
+            return self._ledgers[kind]
 
 
 __all__ = [
     "DEFAULT_K_MIN",
     "LOWEST_K_MIN",
     "Ledger",
+    "Ledgers",
     "Released",
     "check_k_min",
     "note",

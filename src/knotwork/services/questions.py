@@ -23,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from knotwork.graph.view import DAY, LINK_KINDS, PARTICIPATION, GraphView, cached_view
-from knotwork.services.market import PROXIMITY_WEIGHTS, open_items, walk_from
+from knotwork.services.market import PROXIMITY_WEIGHTS, open_items
 from knotwork.services.me import MeContext, section
+from knotwork.services.native_walk import walk_from, walk_matrix
 from knotwork.store.engine import Store
 from knotwork.store.identity import resolve
 
@@ -70,7 +71,7 @@ def who_to_talk_to(view: GraphView, person: int, *, limit: int = 10) -> list[dic
     if not len(seeds):
         return []
     mass = _mass(view, seeds)
-    degree = np.asarray(view.matrix(PROXIMITY_WEIGHTS).sum(axis=1)).ravel()
+    degree = np.asarray(walk_matrix(view, "proximity", PROXIMITY_WEIGHTS).sum(axis=1)).ravel()
     score = mass / np.maximum(degree, 1e-12) ** 0.3
     known = ties(view, position) | {position}
     people = np.flatnonzero(view.people() & (mass > 0))

@@ -24,18 +24,25 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Connection, delete, func, or_, select, text, update
 
 from knotwork.errors import NotFoundError
-from knotwork.model import LinkKind, NodeKind, Record
+from knotwork.model import Flag, LinkKind, NodeKind, Record
 from knotwork.store import schema
 from knotwork.store.accounts import keyed_hash, secret_key
 from knotwork.store.engine import Store
-from knotwork.store.identity import resolve
+from knotwork.store.identity import forget_profiles, resolve
+from knotwork.store.jobs import prune_jobs
+
+#: The kept snapshots of who each proposal affected (migration 0007; declared by
+#: ``services/decisions_affected.py``): an erased person's rows go too.
+AFFECTED = sa.table("affected", sa.column("person"))
 
 ERASED = "[erased]"
-#: Node flag of a person who opted out: left out of every result and group count.
-OPTED_OUT = 1 << 8
+#: Node flag of a person who opted out: left out of every result and group count
+#: (:meth:`knotwork.graph.view.GraphView.people` leaves them out for every service).
+OPTED_OUT = int(Flag.OPTED_OUT)
 
 
 def _tomb(value: str | int, key: bytes) -> str:
@@ -109,6 +116,7 @@ def erase(store: Store, person: str | int, *, key: bytes | None = None) -> dict[
                 delete(links).where(or_(links.c.src.in_(chunk), links.c.dst.in_(chunk)))
             ).rowcount
             connection.execute(delete(texts).where(texts.c.node.in_(chunk)))
+            connection.execute(delete(schema.scores).where(schema.scores.c.node.in_(chunk)))
             counts["nodes"] += connection.execute(
                 delete(nodes).where(nodes.c.id.in_(chunk))
             ).rowcount
@@ -119,6 +127,7 @@ def erase(store: Store, person: str | int, *, key: bytes | None = None) -> dict[
         connection.execute(delete(m).where(or_(m.c.kept.in_(people), m.c.merged.in_(people))))
         connection.execute(delete(s).where(or_(s.c.a.in_(people), s.c.b.in_(people))))
         connection.execute(delete(schema.users).where(schema.users.c.person.in_(people)))
+        connection.execute(delete(AFFECTED).where(AFFECTED.c.person.in_(people)))
         words = [*values, row.key, row.name, *(v.split("@")[0] for v in values if "@" in v)]
         words = [w for w in words if w and not w.startswith("name:")] + [
             row.key[5:] for _ in [0] if row.key.startswith("name:")
@@ -134,6 +143,7 @@ def erase(store: Store, person: str | int, *, key: bytes | None = None) -> dict[
                 is None
             ):
                 connection.execute(schema.tombstones.insert().values(digest=digest, time=stamp))
+    prune_jobs(store, older_than_days=0)  # finished jobs' reports may quote the person
     _compact(store)
     _forget_views()
     return {"person": pid, **counts}
@@ -149,11 +159,12 @@ def _compact(store: Store) -> None:
 
 
 def _forget_views() -> None:
-    """Drop cached views and rankings, which may hold the person."""
+    """Drop cached views, rankings and profiles, which may hold the person."""
     from knotwork.graph import view
 
     with view._LOCK:
         view._VIEWS.clear()
+    forget_profiles()
 
 
 def keep_out(connection: Connection, records: list[Record]) -> list[Record]:
@@ -213,11 +224,11 @@ def opted_out(store: Store) -> set[int]:
     nodes = schema.nodes
     with store.connect() as connection:
         rows = connection.execute(
-            select(nodes.c.id, nodes.c.flags).where(
-                nodes.c.kind == NodeKind.PERSON.value, nodes.c.flags >= OPTED_OUT
+            select(nodes.c.id).where(
+                nodes.c.kind == NodeKind.PERSON.value, nodes.c.flags.op("&")(OPTED_OUT) != 0
             )
-        ).all()
-    return {int(r.id) for r in rows if int(r.flags) & OPTED_OUT}
+        ).scalars()
+        return {int(r) for r in rows}
 
 
 def purge(store: Store, *, older_than_days: float, now: int | None = None) -> int:

@@ -16,13 +16,15 @@ knotwork.errors.NotFoundError: ada@example.org: no person has this alias
 
 from __future__ import annotations
 
+import copy
 import json
+import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, distinct, func, or_, select
+from sqlalchemy import Connection, distinct, func, or_, select, text
 
 from knotwork.errors import InputError, NotFoundError
 from knotwork.model import Flag, LinkKind, NodeKind
@@ -122,64 +124,131 @@ def _top(connection: Connection, query: Any, limit: int) -> list[dict[str, Any]]
     return [{"key": names.get(node, str(node)), "count": int(count)} for node, count in rows]
 
 
+#: Per store: the change state the cached profile aggregates were computed at, and them.
+_PROFILES: dict[str, tuple[tuple[int, ...], dict[tuple[int, int], dict[str, Any]]]] = {}
+_PROFILES_LOCK = threading.Lock()
+#: The most people whose aggregates are kept per store.
+PROFILE_CACHE = 4096
+
+
+def _change_state(connection: Connection) -> tuple[int, ...]:
+    """A cheap token that changes whenever links or node keys change (append sequences, see
+    migration ``0003``, and row counts: a delete or an update moves them)."""
+    seq = "rowid" if connection.dialect.name == "sqlite" else "seq"
+    row = connection.execute(
+        text(
+            f"SELECT (SELECT coalesce(max({seq}), 0) FROM links), (SELECT count(*) FROM links), "
+            f"(SELECT coalesce(max({seq}), 0) FROM nodes), (SELECT count(*) FROM nodes)"
+        )
+    ).one()
+    return tuple(int(v) for v in row)
+
+
+def _store_key(store: Store) -> str:
+    memory = store.url.rstrip("/") == "sqlite:" or ":memory:" in store.url
+    return store.url + (f"#{id(store.engine)}" if memory else "")
+
+
+def _aggregates(connection: Connection, person: int, limit: int) -> dict[str, Any]:
+    links = schema.links
+    own = links.alias("own")
+    trusted = own.c.flags.op("&")(int(Flag.TIME_SUSPECT)) == 0
+    first, last = connection.execute(
+        select(func.min(own.c.time), func.max(own.c.time)).where(own.c.src == person, trusted)
+    ).one()
+    by_kind: dict[str, int] = dict(
+        connection.execute(
+            select(own.c.kind, func.count()).where(own.c.src == person).group_by(own.c.kind)
+        ).all()
+    )
+    change = links.alias("change")
+    files = select(change.c.dst, func.count()).join_from(own, change, change.c.src == own.c.dst)
+    files = files.where(
+        own.c.src == person,
+        own.c.kind == LinkKind.AUTHORED.value,
+        change.c.kind == LinkKind.CHANGED.value,
+    ).group_by(change.c.dst)
+    other = links.alias("other")
+    coworkers = (
+        select(other.c.src, func.count(distinct(own.c.dst)))
+        .join_from(own, other, other.c.dst == own.c.dst)
+        .where(
+            own.c.src == person,
+            own.c.kind.in_(PERSON_TO_ITEM),
+            other.c.kind.in_(PERSON_TO_ITEM),
+            other.c.src != person,
+            other.c.src.not_in(  # people who opted out are no one's co-workers
+                select(schema.nodes.c.id).where(
+                    schema.nodes.c.flags.op("&")(int(Flag.OPTED_OUT)) != 0
+                )
+            ),
+        )
+        .group_by(other.c.src)
+    )
+    return {
+        "first_activity": first,
+        "last_activity": last,
+        "links": {k: int(v) for k, v in sorted(by_kind.items())},
+        "files": _top(connection, files, limit),
+        "coworkers": _top(connection, coworkers, limit),
+    }
+
+
+def _cached_aggregates(
+    store: Store, connection: Connection, person: int, limit: int
+) -> dict[str, Any]:
+    """:func:`_aggregates`, kept per store until its links or node keys change (the busiest
+    people's co-workers take tens of milliseconds to count)."""
+    state = _change_state(connection)
+    key = _store_key(store)
+    with _PROFILES_LOCK:
+        known, entries = _PROFILES.get(key, ((), {}))
+        found = entries.get((person, limit)) if known == state else None
+    if found is None:
+        found = _aggregates(connection, person, limit)
+        with _PROFILES_LOCK:
+            known, entries = _PROFILES.get(key, ((), {}))
+            if known != state or len(entries) >= PROFILE_CACHE:
+                entries = {}
+                _PROFILES[key] = (state, entries)
+            entries[(person, limit)] = found
+    return copy.deepcopy(found)
+
+
+def forget_profiles() -> None:
+    """Drop the cached profile counts of every store (e.g. after an erasure)."""
+    with _PROFILES_LOCK:
+        _PROFILES.clear()
+
+
 def profile(store: Store, person: int, *, limit: int = 10) -> dict[str, Any]:
     """A person: name, aliases, first/last activity, links by kind, top files, co-workers.
 
     Files are those changed by commits the person authored; co-workers are the people who
-    took part (authored, reviewed, acked, signed off, ...) in the same work items.
+    took part (authored, reviewed, acked, signed off, ...) in the same work items (people who
+    opted out left out). The counts
+    are kept until the store's links or node keys change; name and aliases are always read.
     """
-    nodes, links, aliases = schema.nodes, schema.links, schema.aliases
+    nodes, aliases = schema.nodes, schema.aliases
     with store.connect() as connection:
         row = connection.execute(select(nodes).where(nodes.c.id == person)).one_or_none()
         if row is None:
             raise NotFoundError("no such person", place=str(person))
-        own = links.alias("own")
-        trusted = own.c.flags.op("&")(int(Flag.TIME_SUSPECT)) == 0
-        first, last = connection.execute(
-            select(func.min(own.c.time), func.max(own.c.time)).where(own.c.src == person, trusted)
-        ).one()
-        by_kind: dict[str, int] = dict(
-            connection.execute(
-                select(own.c.kind, func.count()).where(own.c.src == person).group_by(own.c.kind)
-            ).all()
-        )
         alias_rows = connection.execute(
             select(aliases.c.kind, aliases.c.value)
             .where(aliases.c.person == person)
             .order_by(aliases.c.kind, aliases.c.value)
         ).all()
-        change = links.alias("change")
-        files = select(change.c.dst, func.count()).join_from(own, change, change.c.src == own.c.dst)
-        files = files.where(
-            own.c.src == person,
-            own.c.kind == LinkKind.AUTHORED.value,
-            change.c.kind == LinkKind.CHANGED.value,
-        ).group_by(change.c.dst)
-        other = links.alias("other")
-        coworkers = (
-            select(other.c.src, func.count(distinct(own.c.dst)))
-            .join_from(own, other, other.c.dst == own.c.dst)
-            .where(
-                own.c.src == person,
-                own.c.kind.in_(PERSON_TO_ITEM),
-                other.c.kind.in_(PERSON_TO_ITEM),
-                other.c.src != person,
-            )
-            .group_by(other.c.src)
-        )
-        return {
-            "id": row.id,
-            "key": row.key,
-            "name": row.name,
-            "bot": bool(row.flags & Flag.BOT),
-            "attrs": json.loads(row.attrs),
-            "aliases": [{"kind": k, "value": v} for k, v in alias_rows],
-            "first_activity": first,
-            "last_activity": last,
-            "links": {k: int(v) for k, v in sorted(by_kind.items())},
-            "files": _top(connection, files, limit),
-            "coworkers": _top(connection, coworkers, limit),
-        }
+        counts = _cached_aggregates(store, connection, person, limit)
+    return {
+        "id": row.id,
+        "key": row.key,
+        "name": row.name,
+        "bot": bool(row.flags & Flag.BOT),
+        "attrs": json.loads(row.attrs),
+        "aliases": [{"kind": k, "value": v} for k, v in alias_rows],
+        **counts,
+    }
 
 
 def normalise_name(name: str) -> str:
@@ -309,6 +378,7 @@ __all__ = [
     "active_merges",
     "candidates",
     "follow",
+    "forget_profiles",
     "local_forms",
     "name_forms",
     "normalise_name",

@@ -7,7 +7,7 @@ is backend-independent. The tables are created by the Alembic migrations in
 ``store/migrations``; this module only describes them for queries.
 
 >>> print(*sorted(metadata.tables))
-aliases links merges nodes separate sources texts tokens tombstones users
+aliases links merges nodes score_runs scores separate sources texts tokens tombstones users
 """
 
 from __future__ import annotations
@@ -124,12 +124,43 @@ tombstones = Table(
     Column("time", BigInteger, nullable=False),
 )
 
+#: Results of batch jobs brought back by ``knotwork import scores`` (migration ``0005``): one
+#: run per ``kind`` (``authority``, ``groups``) with the engine, ``as_of``, half-life and the
+#: store ``state`` (a view's mark, JSON) it was computed from; ``scores`` holds per node the
+#: authority ``score`` or the group ``label`` (a node id). Derived data, not graph:
+#: :func:`knotwork.store.digest.digest` leaves it out.
+score_runs = Table(
+    "score_runs",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("engine", String(16), nullable=False),
+    Column("as_of", BigInteger, nullable=False),
+    Column("explicit", Integer, nullable=False),
+    Column("half_life_days", Float, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("params", Text, nullable=False, server_default="{}"),
+    Column("computed", BigInteger, nullable=False),
+    Column("imported", BigInteger, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("nodes", BigInteger, nullable=False),
+)
+scores = Table(
+    "scores",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("node", BigInteger, primary_key=True, autoincrement=False),
+    Column("score", Float),
+    Column("label", BigInteger),
+)
+
 __all__ = [
     "aliases",
     "links",
     "merges",
     "metadata",
     "nodes",
+    "score_runs",
+    "scores",
     "separate",
     "sources",
     "texts",

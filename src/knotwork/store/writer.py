@@ -122,7 +122,7 @@ def _merge_nodes(records: Iterable[Record]) -> list[tuple[Any, ...]]:
             if seen is None:
                 merged[node.id] = node
                 flags[node.id] = node.flags
-            elif seen is not node and seen != node:  # a person recurs as the same object
+            elif seen is not node:  # a person recurs as the same object
                 flags[node.id] |= node.flags
                 if _later(node, seen):
                     merged[node.id] = node
@@ -133,10 +133,14 @@ def _merge_nodes(records: Iterable[Record]) -> list[tuple[Any, ...]]:
 
 
 def _later(node: Node, seen: Node) -> bool:
-    def order(n: Node) -> tuple[int, str, str]:
-        return (-1 if n.time is None else n.time, n.name, _json(n.attrs))
-
-    return order(node) > order(seen)
+    """Whether ``node`` orders after ``seen`` by (time, name, attrs as canonical JSON); the
+    attrs, the costly part, are compared only when time and name tie."""
+    mine, theirs = -1 if node.time is None else node.time, -1 if seen.time is None else seen.time
+    if mine != theirs:
+        return mine > theirs
+    if node.name != seen.name:
+        return node.name > seen.name
+    return _json(node.attrs) > _json(seen.attrs)
 
 
 def _write_nodes(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -184,18 +188,16 @@ def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, in
                 seen.add(record.key)
                 fresh.append(record)
         _write_nodes(connection, _merge_nodes(fresh))
-        links = {link.id: link for r in fresh for link in r.links}
         kind, js = source.kind, _json
-        _write_ignoring(
-            connection,
-            schema.links,
-            "id",
-            [
-                (k.id, k.src, k.dst, k.kind._value_, k.time, k.weight, k.flags, kind, js(k.attrs))
-                for k in links.values()
-            ],
-        )
-        aliases = {a for r in fresh for a in r.aliases}  # the same alias recurs in many records
+        links = {  # one row per link id, the last met wins
+            k.id: (k.id, k.src, k.dst, k.kind._value_, k.time, k.weight, k.flags, kind, js(k.attrs))
+            for r in fresh
+            for k in r.links
+        }
+        _write_ignoring(connection, schema.links, "id", list(links.values()))
+        # the same alias recurs in many records, most often as the same object: those are
+        # told apart by identity (cheap) before equal values are (a dataclass hash each)
+        aliases = set({id(a): a for r in fresh for a in r.aliases}.values())
         _write_ignoring(
             connection,
             schema.aliases,
