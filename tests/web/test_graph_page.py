@@ -74,6 +74,11 @@ def test_wheel_zooms_and_a_click_focuses_the_neighbourhood(web: WebApp, page_for
     answer = web.api("admin").get("/api/v1/graph").json()
     target = answer["nodes"]["name"].index("Chen Wei")
     spot = screen_position(page, str(target))
+    page.mouse.move(spot["x"], spot["y"])  # hovering names the person under the mouse
+    page.wait_for_function(
+        f"document.querySelector('#graph').dataset.hover === '{answer['nodes']['id'][target]}'"
+    )
+    assert page.locator("#graph-hover").inner_text() == "Chen Wei"
     page.mouse.click(spot["x"], spot["y"])
     page.wait_for_function(
         f"document.querySelector('#graph').dataset.focus === '{answer['nodes']['id'][target]}'"
@@ -88,6 +93,17 @@ def test_wheel_zooms_and_a_click_focuses_the_neighbourhood(web: WebApp, page_for
     assert page.locator("#focus li").count() == min(len(expected), 25)
     assert float(canvas.get_attribute("data-ratio")) < 1
     assert answer["nodes"]["size"] is not None  # admins see authority
+    # dragging the map with the mouse pans it (the camera moves)
+    page.click("#focus button")
+    page.wait_for_selector("#focus", state="hidden")
+    page.wait_for_timeout(400)  # the camera's focus animation has ended
+    camera = canvas.get_attribute("data-camera")
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 140, box["y"] + 90, steps=5)
+    page.mouse.up()
+    page.wait_for_function(f"document.querySelector('#graph').dataset.camera !== '{camera}'")
+    assert page.locator("#focus").is_hidden()  # a drag is not a click
 
 
 @pytest.mark.browser

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -38,6 +39,7 @@ import scipy.sparse as sp
 from sqlalchemy import select
 
 from knotwork.errors import InputError, NotFoundError
+from knotwork.graph.live import lineage
 from knotwork.graph.ppr import FastWalk
 from knotwork.graph.rank import Walk
 from knotwork.graph.view import (
@@ -65,9 +67,11 @@ _GLOB = re.compile(r"[*?\[]")
 FAST_NODES = 20_000
 #: The text index of an extended view is its previous one plus a small index of the new
 #: nodes' texts; after this many such parts the small parts are merged into one (cheap: only
-#: the new nodes' texts are read again). When the new nodes are more than a tenth of the
-#: indexed documents and more than :data:`TEXT_REBUILD_NODES` it is rebuilt in full.
+#: the new nodes' texts are read again). When the small parts hold more documents than the
+#: first (and more than :data:`TEXT_REBUILD_NODES`) it is rebuilt in full.
 TEXT_PARTS = 8
+#: The last index built for each setting: an extended view reuses its text index.
+_LATEST: dict[tuple[str, str], ExpertiseIndex] = {}
 TEXT_REBUILD_NODES = 10_000
 
 
@@ -190,6 +194,7 @@ class ExpertiseIndex:
         self._text: list[TextIndex] | None = None
         self._text_nodes: IntArray | None = None
         self._pending: IntArray = np.zeros(0, dtype=np.int64)
+        self._text_lock = threading.Lock()
         if previous is not None and previous._text is not None:
             # An extended view: keep the previous text index, index only the new nodes.
             self._text = list(previous._text)
@@ -219,12 +224,16 @@ class ExpertiseIndex:
     def of(cls, view: GraphView, settings: ExpertiseSettings) -> ExpertiseIndex:
         """The index of ``view`` for ``settings``, built once per view; for a view extended
         from a previous one (:func:`~knotwork.graph.view.cached_view` after new links), the
-        previous index's text index is reused and only the new nodes' texts are indexed."""
+        previous index's text index is reused and only the new nodes' texts are indexed (also
+        across views no one asked in between: the last index of the same lineage is kept)."""
         key = ("expertise", json.dumps(asdict(settings), sort_keys=True))
         previous = view.previous[1].get(key) if view.previous is not None else None
-        if not isinstance(previous, ExpertiseIndex):
-            previous = None
+        if not isinstance(previous, ExpertiseIndex):  # a view in between was never asked
+            previous = _LATEST.get(key)
+            if previous is not None and lineage(previous.view) != lineage(view):
+                previous = None
         index: ExpertiseIndex = view.memo(key, lambda: cls(view, settings, previous))
+        _LATEST[key] = index
         return index
 
     # -- seeds ------------------------------------------------------------------------------
@@ -254,23 +263,37 @@ class ExpertiseIndex:
 
     def text_index(self, store: Store) -> list[TextIndex]:
         """The BM25 index of the store's texts and paths (built on first use), as parts: the
-        index of the view it was built for, then small indexes of the nodes added since."""
-        if self._text is not None and self._pending.size:
-            indexed = sum(len(part.nodes) for part in self._text)
-            many = self._pending.size > max(indexed // 10, TEXT_REBUILD_NODES)
-            if many:
-                self._text = None
-            elif len(self._text) >= TEXT_PARTS:  # merge the small parts, keep the first
-                small = np.concatenate([part.nodes for part in self._text[1:]])
-                known = np.searchsorted(self.view.ids, small).clip(0, self.view.n_nodes - 1)
-                positions = np.union1d(known[self.view.ids[known] == small], self._pending)
-                self._text = [self._text[0], self._new_texts(store, positions)]
-            else:
-                self._text = [*self._text, self._new_texts(store, self._pending)]
+        index of the view it was built for, then small indexes of the nodes added since.
+
+        One thread at a time indexes new texts; meanwhile the others answer from the parts
+        already built (they wait only for the very first build). When the small parts outgrow
+        the first one, the index is rebuilt in full; when there are :data:`TEXT_PARTS` of
+        them, they are merged into one."""
+        if self._text is not None and not self._pending.size:
+            return self._text
+        if not self._text_lock.acquire(blocking=self._text is None):
+            assert self._text is not None
+            return self._text  # another thread indexes the new texts: answer without them
+        try:
+            parts, pending = self._text, self._pending
+            if parts is not None and pending.size:
+                first = max(len(parts[0].nodes), TEXT_REBUILD_NODES)
+                small = sum(len(part.nodes) for part in parts[1:]) + pending.size
+                if small > first:
+                    parts = None
+                elif len(parts) >= TEXT_PARTS:  # merge the small parts, keep the first
+                    nodes = np.concatenate([part.nodes for part in parts[1:]])
+                    ids = self.view.ids
+                    known = np.searchsorted(ids, nodes).clip(0, self.view.n_nodes - 1)
+                    positions = np.union1d(known[ids[known] == nodes], pending)
+                    parts = [parts[0], self._new_texts(store, positions)]
+                else:
+                    parts = [*parts, self._new_texts(store, pending)]
+            self._text = parts if parts is not None else [TextIndex.build(store)]
             self._pending = np.zeros(0, dtype=np.int64)
-        if self._text is None:
-            self._text = [TextIndex.build(store)]
-        return self._text
+            return self._text
+        finally:
+            self._text_lock.release()
 
     def _new_texts(self, store: Store, positions: IntArray) -> TextIndex:
         """A text index of the nodes at ``positions`` (their texts, and paths of files)."""

@@ -211,15 +211,20 @@ def layout(store: Store) -> Layout:
 
 
 def sources(store: Store) -> list[str]:
-    """The sources the store's links came from, for the map's filter.
+    """The sources the store's links came from, for the map's filter (cached per content:
+    on a store of a million links the query takes a good part of a warm map's answer).
 
     >>> from knotwork.graph.sample import sample_store
     >>> sources(sample_store())
     ['git']
     """
-    with store.connect() as connection:
-        rows = connection.execute(text("SELECT DISTINCT source FROM links ORDER BY source"))
-        return [str(r[0]) for r in rows]
+
+    def query() -> list[str]:
+        with store.connect() as connection:
+            rows = connection.execute(text("SELECT DISTINCT source FROM links ORDER BY source"))
+            return [str(r[0]) for r in rows]
+
+    return list(_cached(("sources", _store_key(store)), query))
 
 
 def _source_view(store: Store, source: str, as_of: int | None) -> GraphView:

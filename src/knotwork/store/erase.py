@@ -162,8 +162,11 @@ def _forget_views() -> None:
     """Drop cached views, rankings and profiles, which may hold the person."""
     from knotwork.graph import view
 
+    from knotwork.services import expertise
+
     with view._LOCK:
         view._VIEWS.clear()
+    expertise._LATEST.clear()
     forget_profiles()
 
 
