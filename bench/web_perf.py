@@ -15,7 +15,8 @@ Each store is served by ``knotwork serve`` in a subprocess. It prints, with the 
 * **graph, panning**: requestAnimationFrame deltas while the mouse drags the map around for
   ``--pan-seconds`` (one mouse move per frame, dispatched in the page); the median frame time
   (target <= 33 ms) and the 95th percentile, next to the browser's floor measured in the same
-  run: a page of four WebGL canvases cleared every frame;
+  run: a page of four WebGL canvases cleared every frame. The run fails unless the camera
+  moved in at least half of the frames (the page writes its position into ``data-camera``);
 * **search**: the time from navigation start to the Ask page's results on the DPDK store, per
   query, after one warm-up query (target <= 500 ms), and the first (cold) query apart.
 
@@ -139,9 +140,12 @@ def page_as(browser: Any, base: str, token: str) -> Any:
 
 #: Drags the map for ``seconds``: a mouse press on sigma's mouse layer, then one mouse move per
 #: animation frame (a circle-ish path), dispatched in the page so that the input rate follows
-#: the page's frames; returns the requestAnimationFrame deltas (ms).
+#: the page's frames; returns the requestAnimationFrame deltas (ms) and how many of the frames
+#: found the camera somewhere new (the page writes its position into ``data-camera``).
 DRAG = """(seconds) => new Promise((done) => {
+  const graph = document.querySelector('#graph');
   const layer = document.querySelector('#graph canvas.sigma-mouse');
+  let seen = graph.dataset.camera, moves = 0;
   const box = layer.getBoundingClientRect();
   const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
   const fire = (type, x, y) => layer.dispatchEvent(new MouseEvent(type,
@@ -151,10 +155,11 @@ DRAG = """(seconds) => new Promise((done) => {
   const frames = []; let last = performance.now(); const start = last;
   const tick = (now) => {
     frames.push(now - last); last = now;
+    if (graph.dataset.camera !== seen) { moves++; seen = graph.dataset.camera; }
     const t = (now - start) / 1000;
     fire('mousemove', cx + 200 * Math.sin(t * 3), cy + 60 * Math.cos(t * 3));
     if (t < seconds) requestAnimationFrame(tick);
-    else { fire('mouseup', cx, cy); done(frames.slice(2)); }
+    else { fire('mouseup', cx, cy); done({frames: frames.slice(2), moves}); }
   };
   requestAnimationFrame(tick);
 })"""
@@ -223,8 +228,14 @@ def graph_bench(browser: Any, url: str, pan_seconds: float) -> None:
             )
             if who == "member":
                 page.wait_for_timeout(500)
-                deltas = page.evaluate(DRAG, pan_seconds)
-                print(f"graph panning: {frame_stats(deltas)} target median <= 33 ms  [{load()}]")
+                dragged = page.evaluate(DRAG, pan_seconds)
+                deltas, moves = dragged["frames"], dragged["moves"]
+                if moves < len(deltas) // 2:
+                    raise RuntimeError(f"the drag moved the camera in {moves} frames only")
+                print(
+                    f"graph panning: {frame_stats(deltas)}, camera moved in {moves} frames; "
+                    f"target median <= 33 ms  [{load()}]"
+                )
             page.context.close()
 
 

@@ -3,8 +3,8 @@
 // (textContent, canvas labels), never as HTML.
 import Graph from "graphology";
 import Sigma from "sigma";
-import { EdgeLineProgram } from "sigma/rendering";
-import type { EdgeDisplayData, NodeDisplayData } from "sigma/types";
+import { EdgeLineProgram, NodePointProgram } from "sigma/rendering";
+import type { EdgeDisplayData, MouseCoords, NodeDisplayData } from "sigma/types";
 
 interface MapData {
   as_of: number;
@@ -212,6 +212,31 @@ function build(map: MapData): Graph {
   return built;
 }
 
+/** How long the mouse rests on a large map before the node under it is looked up (ms). */
+const HOVER_REST = 80;
+
+/**
+ * Sigma finds the node under the mouse on every mouse move by reading one pixel back from a
+ * picking framebuffer; that read waits for the GPU to finish everything queued, which on a
+ * software renderer is the whole frame. Skip it while the map is dragged (nothing is hovered
+ * then), and on a large map only look once the mouse rests.
+ */
+function pickLazily(drawn: Sigma, large: boolean): void {
+  const captor = drawn.getMouseCaptor();
+  const listeners = (drawn as unknown as { activeListeners: Record<string, (event: MouseCoords) => void> })
+    .activeListeners;
+  const pick = listeners.handleMove;
+  if (typeof pick !== "function") return; // another sigma version: leave its picking alone
+  let resting: number | undefined;
+  captor.removeListener("mousemove", pick);
+  captor.on("mousemove", (event: MouseCoords) => {
+    window.clearTimeout(resting);
+    if (captor.isMouseDown) return;
+    if (!large) pick(event);
+    else resting = window.setTimeout(() => pick(event), HOVER_REST);
+  });
+}
+
 async function load(): Promise<void> {
   const query = new URLSearchParams();
   if (!firstLoad) query.set("as_of", slider.value);
@@ -248,11 +273,15 @@ async function load(): Promise<void> {
     hideLabelsOnMove: map.links.src.length > BIG,
     // thin GL lines rather than antialiased quads: far cheaper to draw for a large map
     edgeProgramClasses: map.links.src.length > BIG ? { line: EdgeLineProgram } : {},
+    // one GL point per node rather than an instanced triangle: software WebGL (SwiftShader)
+    // runs instanced draws one instance at a time
+    nodeProgramClasses: map.links.src.length > BIG ? { circle: NodePointProgram } : {},
     hideEdgesOnMove: map.links.src.length > BIG,
     defaultEdgeColor: "#c3cad4",
     labelRenderedSizeThreshold: 7,
     labelFont: "system-ui, sans-serif",
   });
+  pickLazily(renderer, map.links.src.length > BIG);
   renderer.on("clickNode", ({ node }) => focusOn(node));
   renderer.on("clickStage", () => focusOn(null));
   renderer.on("enterNode", ({ node }) => {
@@ -266,6 +295,7 @@ async function load(): Promise<void> {
   const camera = renderer.getCamera();
   camera.on("updated", (state) => {
     container.dataset.ratio = state.ratio.toFixed(4);
+    container.dataset.camera = `${state.x.toFixed(5)},${state.y.toFixed(5)}`;
   });
   renderer.once("afterRender", () => {
     const rendered = performance.now();
