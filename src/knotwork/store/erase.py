@@ -161,7 +161,6 @@ def _compact(store: Store) -> None:
 def _forget_views() -> None:
     """Drop cached views, rankings and profiles, which may hold the person."""
     from knotwork.graph import view
-
     from knotwork.services import expertise
 
     with view._LOCK:
