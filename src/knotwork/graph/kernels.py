@@ -362,6 +362,25 @@ def _block_inputs(
     return base, split
 
 
+@njit(inline="always", cache=True)
+def _block_row(
+    indptr: I64,
+    indices: I32,
+    prob: F32,
+    y: F32,
+    base: F64,
+    split: I64,
+    lo: int,
+    k: int,
+    damping: float,
+) -> float:
+    """The new value of row ``lo + k`` of a block: its fixed part plus its in-block links."""
+    acc = 0.0
+    for e in range(split[k], indptr[lo + k + 1]):
+        acc += prob[e] * y[indices[e]]
+    return float(base[k] + damping * acc)
+
+
 @njit(parallel=True, cache=True)
 def _block_sweep(
     indptr: I64, indices: I32, prob: F32, y: F32, base: F64, split: I64, lo: int, damping: float
@@ -371,14 +390,10 @@ def _block_sweep(
     moved = 0.0
     total = 0.0
     for k in prange(base.shape[0]):
-        i = lo + k
-        acc = 0.0
-        for e in range(split[k], indptr[i + 1]):
-            acc += prob[e] * y[indices[e]]
-        value = base[k] + damping * acc
-        moved += abs(value - y[i])
+        value = _block_row(indptr, indices, prob, y, base, split, lo, k, damping)
+        moved += abs(value - y[lo + k])
         total += value
-        y[i] = value
+        y[lo + k] = value
     return moved, total
 
 
@@ -390,14 +405,10 @@ def _block_sweep_serial(
     moved = 0.0
     total = 0.0
     for k in range(base.shape[0]):
-        i = lo + k
-        acc = 0.0
-        for e in range(split[k], indptr[i + 1]):
-            acc += prob[e] * y[indices[e]]
-        value = base[k] + damping * acc
-        moved += abs(value - y[i])
+        value = _block_row(indptr, indices, prob, y, base, split, lo, k, damping)
+        moved += abs(value - y[lo + k])
         total += value
-        y[i] = value
+        y[lo + k] = value
     return moved, total
 
 
