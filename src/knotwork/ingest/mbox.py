@@ -43,7 +43,7 @@ __all__ = ["MboxSource", "split_messages"]
 CHUNK = 4 << 20  # bytes read at once
 HEAD = 4096  # bytes hashed to recognise a file that was appended to, not rewritten
 _POSTMARK = re.compile(rb"From \S+[^\n]*\d:\d\d")
-_ESCAPED_FROM = re.compile(rb"^>(>*From )", re.M)
+_ESCAPED_FROM = re.compile(rb"\n>(>*From )")
 _SUFFIXES = (".gz", ".mbox", ".mbx", ".txt", ".mail")
 
 
@@ -71,6 +71,20 @@ class _Reader:
             parts.append(data)
             got += len(data)
         return b"".join(parts)
+
+
+def _unescape(raw: bytes) -> bytes:
+    """``raw`` with one ``>`` taken from each line after the first that starts with ``>``s and
+    ``From `` (the first line of a message as cut is its postmark).
+
+    A literal newline anchors the search (a ``^`` of ``re.M`` is tried at every byte).
+
+    >>> _unescape(b"From a 1:00\\n>From a\\nx >From b\\n>>From c\\n")
+    b'From a 1:00\\nFrom a\\nx >From b\\n>From c\\n'
+    """
+    if b">>From " in raw:  # deeper mboxrd escapes (rare): each loses one ">"
+        return _ESCAPED_FROM.sub(rb"\n\1", raw)
+    return raw.replace(b"\n>From ", b"\nFrom ")
 
 
 def split_messages(
@@ -252,25 +266,30 @@ class MboxSource:
             entry = {"size": stat.st_size, "mtime": stat.st_mtime_ns, "head": head}
             entry |= {"head_len": head_len, "done": False}
             fallback = self.list_name or _list_name(path)
+            where = f"{path}:"  # each message's place is where + its line
             end, line = start
+            last: tuple[int, int, bytes] | None = None  # where the last message read starts
             with _open(path) as stream:
                 if start[0]:
                     stream.seek(start[0])
                 reader = _Reader(stream)
                 cut = False
-                for offset, line, raw, final in split_messages(reader.read, *start):
-                    place = f"{path}:{line}"
+                for offset, first, raw, final in split_messages(reader.read, *start):
+                    place = f"{where}{first}"
                     if reader.error is not None and final:
                         reason = f"the compressed file ends inside this message ({reader.error})"
                         rejections.append(Rejection(place, reason))
                         cut = True
                     else:
                         self._read(parser, raw, place, fallback, records, rejections)
-                    end, line = offset + len(raw), line + raw.count(b"\n")
+                    last = offset, first, raw
                     if len(records) + len(rejections) >= self.batch_size:
+                        end, line = offset + len(raw), first + raw.count(b"\n")
                         state[key] = {**entry, "offset": end, "line": line}
                         yield Batch(records, rejections, {"files": dict(state)})
                         records, rejections = [], []
+                if last is not None:  # where the last message read ends
+                    end, line = last[0] + len(last[2]), last[1] + last[2].count(b"\n")
                 if reader.error is not None and not cut:
                     rejections.append(Rejection(f"{path}:{line}", f"unreadable: {reader.error}"))
             state[key] = {**entry, "done": True, "offset": end, "line": line}
@@ -302,15 +321,21 @@ class MboxSource:
         rejections: list[Rejection],
     ) -> None:
         newline = raw.find(b"\n")
-        postmark = raw[:newline].decode("latin-1").split(None, 2)[2:]
-        message = raw[newline + 1 :] if newline >= 0 else b""
+        postmark = "".join(raw[:newline].decode("latin-1").split(None, 2)[2:])
         noted = () if raw.endswith(b"\n") else ("the file ends inside this message (truncated?)",)
-        if b"\r\n" in message:
-            message = message.replace(b"\r\n", b"\n")
-        if b">From " in message:
-            message = _ESCAPED_FROM.sub(rb"\1", message)
+        message = b""
+        if newline >= 0:  # line ends and escapes are undone in place: the message is cut once
+            if b"\r" in raw:  # found by memchr, unlike a search for b"\r\n"
+                raw = raw.replace(b"\r\n", b"\n")
+                newline = raw.find(b"\n")
+            if b">From " in raw:
+                raw = _unescape(raw)
+            stop = len(raw)
+            while stop > newline + 1 and raw[stop - 1] == 10:  # trailing newlines
+                stop -= 1
+            message = raw[newline + 1 : stop]
         try:
-            record = parser.parse(message.rstrip(b"\n"), place, fallback, "".join(postmark), noted)
+            record = parser.parse(message, place, fallback, postmark, noted)
         except Exception as exc:  # one unreadable message must not stop the others
             rejections.append(Rejection(place, f"unreadable message: {type(exc).__name__}: {exc}"))
             return

@@ -60,7 +60,25 @@ _MONTHS = {
 }
 _MID_HINTS = ("essage-", "ESSAGE-", "mid:", "MID:", "kernel.org/", "msgid.link/")
 _QUOTED = re.compile(r"^[ \t]*>.*$", re.M)
-_SLASH_LINE = re.compile(r"^[^\n/]*/.*$", re.M)  # a line with a slash
+
+
+def _slash_lines(text: str) -> list[str]:
+    """The lines of ``text`` that hold a slash (found by the slashes, not line by line).
+
+    >>> _slash_lines("a/b\\nno\\nx /y/ z\\nend/")
+    ['a/b', 'x /y/ z', 'end/']
+    """
+    lines: list[str] = []
+    find, rfind = text.find, text.rfind
+    slash = find("/")
+    while slash >= 0:
+        end = find("\n", slash)
+        if end < 0:
+            lines.append(text[rfind("\n", 0, slash) + 1 :])
+            break
+        lines.append(text[rfind("\n", 0, slash) + 1 : end])
+        slash = find("/", end)
+    return lines
 
 
 def strip_subject(subject: str) -> str:
@@ -128,7 +146,8 @@ class MessageParser:
         self._lists: dict[tuple[str | None, ...], tuple[str, str] | None] = {}
         self._months: dict[int, str] = {}
         self._stripped: dict[str, str] = {}
-        self._days: dict[tuple[int, int, int], int] = {}
+        self._days: dict[tuple[str, str, str, str], int] = {}
+        self._files: dict[str, Node] = {}
 
     # -- identities ------------------------------------------------------------------------------
 
@@ -181,21 +200,29 @@ class MessageParser:
 
     # -- one message -----------------------------------------------------------------------------
 
+    def _midnight(self, day: str, name: str, year: str, zone: str) -> int | None:
+        """The time of 00:00 on a date in a zone (as matched by ``_DATE``), memoised; None for
+        an unknown month."""
+        month = _MONTHS.get(name.lower())
+        if month is None:
+            return None
+        offset = (int(zone[1:3]) * 60 + int(zone[3:5])) * (-60 if zone[0] == "-" else 60)
+        days = calendar.timegm((int(year), month, int(day), 0, 0, 0)) // 86_400
+        if len(self._days) > 100_000:
+            self._days.clear()
+        start = self._days[(day, name, year, zone)] = days * 86_400 - offset
+        return start
+
     def _time(self, fields: dict[str, str], postmark: str, defects: list[str]) -> int | None:
         for value, what in ((fields.get("date", ""), "Date header"), (postmark, "From line")):
             quick = _DATE.match(value)
-            month = _MONTHS.get(quick.group(2).lower()) if quick else None
-            if quick is not None and month is not None:
-                day, _, year, hour, minute, second, zone = quick.groups()
-                offset = (int(zone[1:3]) * 60 + int(zone[3:5])) * (-60 if zone[0] == "-" else 60)
-                date = (int(year), month, int(day))
-                days = self._days.get(date)
-                if days is None:
-                    if len(self._days) > 100_000:
-                        self._days.clear()
-                    days = self._days[date] = calendar.timegm((*date, 0, 0, 0)) // 86_400
-                clock = int(hour) * 3600 + int(minute) * 60 + int(second or 0)
-                return days * 86_400 + clock - offset
+            if quick is not None:
+                day, name, year, hour, minute, second, zone = quick.groups()
+                start = self._days.get((day, name, year, zone))
+                if start is None:
+                    start = self._midnight(day, name, year, zone)
+                if start is not None:
+                    return start + int(hour) * 3600 + int(minute) * 60 + int(second or 0)
             parsed = parsedate_tz(value) if value else None
             if parsed is not None:
                 try:
@@ -246,7 +273,7 @@ class MessageParser:
 
         def link(src: int, kind: LinkKind, dst: int, tag: str = "") -> None:
             # make_id("link", "mbox", mid, kind, tag, str(dst)), without a call per link
-            raw = f"{prefix}{kind}\x1f{tag}\x1f{dst}".encode("utf-8", "surrogatepass")
+            raw = f"{prefix}{kind._value_}\x1f{tag}\x1f{dst}".encode("utf-8", "surrogatepass")
             link_id = (int.from_bytes(_blake2b(raw, digest_size=8).digest()) >> 1) or 1
             links.append(Link(link_id, src, dst, kind, when, 1.0, lflags))
 
@@ -375,14 +402,17 @@ class MessageParser:
             return
         if has_path:
             # a path never spans lines: only the unquoted lines with a slash are searched
-            lines = "\n".join(
-                line for line in _SLASH_LINE.findall(text) if line.lstrip(" \t")[:1] != ">"
-            )
+            lines = "\n".join(line for line in _slash_lines(text) if line.lstrip(" \t")[:1] != ">")
             paths = {a or b for a, b in _DIFF_PATH.findall(lines)}
             for path in _PATH.findall(lines):
                 paths.add(path[2:] if path[:2] in ("a/", "b/") and "/" in path[2:] else path)
             for path in sorted(paths)[:MAX_MENTIONS]:
-                file = Node(self._id("item", "file", path), NodeKind.FILE, path, path)
+                file = self._files.get(path)
+                if file is None:  # a file node has no time: one object serves every mention
+                    if len(self._files) > 100_000:
+                        self._files.clear()
+                    file = Node(make_id("item", "file", path), NodeKind.FILE, path, path)
+                    self._files[path] = file
                 record.nodes.append(file)
                 link(record.key, LinkKind.MENTIONS, file.id)
         if has_mid:

@@ -178,7 +178,8 @@ def join_paths(store: Store) -> int:
         ).all()
         if not rows:
             return 0
-        paths = sorted({str(row.key) for row in rows})
+        paths = sorted({str(key) for _, _, key in rows})
+        path_ids = {path: make_id("item", "file", path) for path in paths}  # once a path
         owners: dict[str, list[int]] = defaultdict(list)
         for start in range(0, len(paths), 900):
             found = connection.execute(
@@ -189,11 +190,11 @@ def join_paths(store: Store) -> int:
             for node_id, key in found:
                 if node_id != make_id("item", "file", key):
                     owners[key].append(int(node_id))
-        for row in rows:
-            git_files = owners.get(str(row.key), [])
-            target = git_files[0] if len(git_files) == 1 else make_id("item", "file", row.key)
-            if target != row.dst:
-                connection.execute(update(links).values(dst=target).where(links.c.id == row.id))
+        for link_id, dst, key in rows:
+            git_files = owners.get(str(key), [])
+            target = git_files[0] if len(git_files) == 1 else path_ids[str(key)]
+            if target != dst:
+                connection.execute(update(links).values(dst=target).where(links.c.id == link_id))
                 count += 1
     return count
 

@@ -123,11 +123,24 @@ def _merge_nodes(records: Iterable[Record]) -> list[tuple[Any, ...]]:
                 merged[node.id] = node
                 flags[node.id] = node.flags
             elif seen is not node:  # a person recurs as the same object
-                flags[node.id] |= node.flags
-                if _later(node, seen):
+                if node.flags:
+                    flags[node.id] |= node.flags
+                mine, theirs = node.time, seen.time
+                if mine is not None and theirs is not None and mine != theirs:  # most often
+                    if mine > theirs:
+                        merged[node.id] = node
+                elif _later(node, seen):
                     merged[node.id] = node
     return [
-        (n.id, n.kind._value_, n.key, n.name, n.time, flags[n.id], _json(n.attrs))
+        (
+            n.id,
+            n.kind._value_,
+            n.key,
+            n.name,
+            n.time,
+            flags[n.id],
+            _json(n.attrs) if n.attrs else "{}",
+        )
         for n in merged.values()
     ]
 
@@ -190,7 +203,17 @@ def write_batch(store: Store, source: SourceInfo, batch: Batch) -> tuple[int, in
         _write_nodes(connection, _merge_nodes(fresh))
         kind, js = source.kind, _json
         links = {  # one row per link id, the last met wins
-            k.id: (k.id, k.src, k.dst, k.kind._value_, k.time, k.weight, k.flags, kind, js(k.attrs))
+            k.id: (
+                k.id,
+                k.src,
+                k.dst,
+                k.kind._value_,
+                k.time,
+                k.weight,
+                k.flags,
+                kind,
+                js(k.attrs) if k.attrs else "{}",
+            )
             for r in fresh
             for k in r.links
         }
