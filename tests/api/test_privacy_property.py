@@ -6,12 +6,14 @@ generated ``as_of`` filters, participation per unit, with people opting out in b
 shrinks every population by one). Every figure the API releases must describe ``k_min`` or
 more people, and no two released figures of one kind may describe sets that differ by
 1..k_min-1 people (the sets are read from the answers: group members, the units' members,
-the people health counts).
+the people health counts). The questions go in turn to two apps over one database, as to two
+workers of one server, each with its own store connection; the ledger lives in the database.
 """
 
 from __future__ import annotations
 
 import itertools
+import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,23 +122,43 @@ def _ask(client: TestClient, token: str, route: str, as_of: int | None) -> dict[
     return answer
 
 
-def _run(org: Organisation, steps: list[tuple[str, int | None]]) -> Audit:
-    store = Store.open("sqlite://")
+def _run(
+    org: Organisation, steps: list[tuple[str, int | None]], *, workers: int = 2, restart: int = -1
+) -> Audit:
+    """Ask ``steps``: question ``j`` goes to worker ``j % workers``, each an app over its own
+    store connection to one database; before question ``restart`` every worker restarts."""
+    folder = tempfile.TemporaryDirectory()
+    url = f"sqlite:///{folder.name}/org.db"
+    stores: list[Store] = []
     try:
+        store = Store.open(url)
+        stores.append(store)
         _write(store, org)
         token = add_user(store, "analyst@org.example", "analyst", key=KEY)
-        app = create_app(Settings(database_url=store.url, k_min=K_MIN), key=KEY, store=store)
-        client = TestClient(app, raise_server_exceptions=True)
+
+        def start() -> list[TestClient]:
+            clients = []
+            for _ in range(workers):
+                stores.append(Store.open(url))
+                app = create_app(Settings(database_url=url, k_min=K_MIN), key=KEY, store=stores[-1])
+                clients.append(TestClient(app, raise_server_exceptions=True))
+            return clients
+
+        clients = start()
         ids = [p.id for p in _people(org)]
         out: set[int] = set()
         audit = Audit()
+        asked = 0
         for route, arg in steps:
             if route == "opt_out":
                 person = ids[int(arg or 0) % org.n]
                 opt_out(store, f"p{ids.index(person)}@org.example")
                 out.add(person)
                 continue
-            answer = _ask(client, token, route, arg)
+            if asked == restart:
+                clients = start()
+            answer = _ask(clients[asked % workers], token, route, arg)
+            asked += 1
             present = frozenset(ids) - out
             if route == "health":
                 if answer["people"] is not None:
@@ -163,7 +185,9 @@ def _run(org: Organisation, steps: list[tuple[str, int | None]]) -> Audit:
                         audit.add("participation", members - out)
         return audit
     finally:
-        store.close()
+        for opened in stores:
+            opened.close()
+        folder.cleanup()
 
 
 @settings(
@@ -199,7 +223,8 @@ def test_opting_out_between_two_answers_does_not_reveal_the_person() -> None:
     assert (first["people"], second["people"]) == (4, 3) and second["value"] is not None
     assert health(store, k_min=K_MIN).people == whole - 1
     store.close()
-    # through the API, the second figure of each is withheld
+    # through the API, the second figure of each is withheld: by the same worker, by another
+    # worker, and after a restart
     steps: list[tuple[str, int | None]] = [
         ("participation", None),
         ("health", None),
@@ -207,9 +232,11 @@ def test_opting_out_between_two_answers_does_not_reveal_the_person() -> None:
         ("participation", None),
         ("health", None),
     ]
-    audit = _run(SMALL, steps)
-    assert audit.released["participation"] == [frozenset(audit.released["participation"][0])]
-    assert len(audit.released["health"]) == 1
+    crossed = [*steps[:3], steps[4], steps[3]]  # each second question goes to the other worker
+    for asked, workers, restart in ((steps, 1, -1), (crossed, 2, -1), (steps, 1, 2)):
+        audit = _run(SMALL, asked, workers=workers, restart=restart)
+        assert audit.released["participation"] == [frozenset(audit.released["participation"][0])]
+        assert len(audit.released["health"]) == 1
 
 
 def test_each_answer_alone_is_released_to_an_analyst() -> None:

@@ -27,12 +27,13 @@ from recordfactory import (
     write,
 )
 
-HEAD = "0007"
+HEAD = "0008"
 TABLES = {"nodes", "links", "aliases", "texts", "sources", "merges", "separate"}
 TABLES |= {"users", "tokens", "tombstones"}  # 0004: API accounts and erasure tombstones
 TABLES |= {"score_runs", "scores"}  # 0005: imported results of batch jobs
 TABLES |= {"jobs"}  # 0006: ingest jobs of the API
 TABLES |= {"affected_runs", "affected"}  # 0007: who each proposal affected (kept snapshots)
+TABLES |= {"released"}  # 0008: the sets of people aggregates were released about
 
 
 def count(store: Store, table: Any) -> int:

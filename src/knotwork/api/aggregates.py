@@ -1,9 +1,10 @@
 """``/api/v1/groups``, ``/api/v1/health`` (k-anonymous aggregates: analysts and admins) and
 ``/api/v1/team`` (a proposed team for a purpose).
 
-Aggregates answered to analysts go through the app's :class:`~knotwork.services.privacy.Ledgers`:
-no two answers (another ``as_of``, a person who opted out in between) differ by fewer than
-``k_min`` people; admins see every figure.
+Aggregates answered to analysts go through the app's
+:class:`~knotwork.services.privacy_store.StoredLedgers`, kept in the store: no two answers
+(another ``as_of``, a person who opted out in between; from any worker, before or after a
+restart) differ by fewer than ``k_min`` people; admins see every figure.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from fastapi import APIRouter, Query, Request
 
 from knotwork.api.auth import Caller, StoreDep
 from knotwork.api.policy import ADMIN
-from knotwork.services.privacy import Ledger, Ledgers
+from knotwork.services.privacy import Ledger
+from knotwork.services.privacy_store import StoredLedgers
+from knotwork.store.accounts import secret_key
 
 router = APIRouter(prefix="/api/v1", tags=["aggregates"])
 AsOf = Annotated[int | None, Query(ge=0, le=2**40, description="Unix seconds.")]
@@ -31,7 +34,8 @@ def ledger(request: Request, caller: Caller, kind: str) -> Ledger | None:
         return None
     state = request.app.state
     if getattr(state, "ledgers", None) is None:  # an app not made by create_app
-        state.ledgers = Ledgers(_k_min(request))
+        key = getattr(state, "key", None) or secret_key()
+        state.ledgers = StoredLedgers(state.store, key, _k_min(request))
     found: Ledger = state.ledgers[kind]
     return found
 

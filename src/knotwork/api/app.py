@@ -29,7 +29,7 @@ from knotwork.api import (
 from knotwork.api.limits import BodyAndTimeLimit, Limits, RateLimit
 from knotwork.api.models import Health
 from knotwork.config import Settings
-from knotwork.services.privacy import Ledgers
+from knotwork.services.privacy_store import StoredLedgers
 from knotwork.store.accounts import secret_key
 from knotwork.store.engine import Store
 
@@ -58,7 +58,8 @@ def create_app(
     app.state.limits = limits
     app.state.rate = RateLimit(limits.per_minute)
     app.state.failed = RateLimit(limits.failed_auth_per_minute)
-    app.state.ledgers = Ledgers(settings.k_min)  # aggregates released so far (no differencing)
+    # the sets aggregates were released about, in the store: shared by every worker
+    app.state.ledgers = StoredLedgers(app.state.store, app.state.key, settings.k_min)
     jobs.install(app)  # ingest jobs in their own processes, cancelled at shutdown
     errors.install(app)
     app.add_middleware(BodyAndTimeLimit, max_body=limits.max_body, timeout=limits.timeout)

@@ -12,10 +12,11 @@ through here. Three rules:
    when, for every released ``R``, both ``R \\ S`` and ``S \\ R`` are empty or hold at least
    ``k_min`` people. So any difference of two released sets covers zero or ``k_min`` or more
    people. (The rule is pairwise: it is what one report or one ``health`` run guarantees.)
-   Across requests, :class:`Ledgers` keeps one ledger per kind of figure for as long as the
-   API runs: ``groups``, ``health`` and ``participation`` take it, so that two answers to
-   overlapping filters (another ``as_of``, a person who opted out in between) never differ by
-   fewer than ``k_min`` people.
+   Across requests, the API keeps one ledger per kind of figure in its store
+   (:class:`knotwork.services.privacy_store.StoredLedgers`, shared by every worker and kept
+   across restarts): ``groups``, ``health`` and ``participation`` take it, so that two answers
+   to overlapping filters (another ``as_of``, a person who opted out in between) never differ
+   by fewer than ``k_min`` people. :class:`Ledgers` is the same in memory, for one process.
 3. **Own figures only.** A person's individual metrics are shown to that person
    (``knotwork me --as ALIAS``), never as part of someone else's aggregate.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -65,6 +67,15 @@ def note(count: int, k_min: int) -> str:
     'suppressed: describes 4 people, fewer than k_min = 5'
     """
     return f"suppressed: describes {count} people, fewer than k_min = {k_min}"
+
+
+def differencing_note(k_min: int) -> str:
+    """The note shown in place of a figure that would allow differencing.
+
+    >>> differencing_note(5)
+    'suppressed: would differ from an earlier figure by fewer than k_min = 5 people'
+    """
+    return f"suppressed: would differ from an earlier figure by fewer than k_min = {k_min} people"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +149,9 @@ class Ledger:
     released: list[frozenset[Any]] = field(default_factory=list)
     #: Held while checking and recording (re-entrant: hold it around several releases that
     #: must be decided together, e.g. the groups of one answer).
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    lock: AbstractContextManager[Any] = field(
+        default_factory=threading.RLock, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         check_k_min(self.k_min)
@@ -156,10 +169,7 @@ class Ledger:
         with self.lock:
             if all(safe_pair(chosen, old, self.k_min) for old in self.released):
                 return ""
-        return (
-            f"suppressed: would differ from an earlier figure by fewer than k_min = {self.k_min} "
-            "people"
-        )
+        return differencing_note(self.k_min)
 
     def allows(self, people: Iterable[Any]) -> bool:
         """Whether a figure about ``people`` could be released now."""
@@ -179,8 +189,9 @@ class Ledger:
 
 class Ledgers:
     """One :class:`Ledger` per kind of figure (``groups``, ``health``, ...), kept across calls:
-    the API keeps one for as long as it runs, so that no two of its answers can be subtracted
-    to describe fewer than ``k_min`` people. (Per process: several workers keep one each.)
+    so that no two answers of one process can be subtracted to describe fewer than ``k_min``
+    people. (In memory, per process: the API uses the store-backed
+    :class:`knotwork.services.privacy_store.StoredLedgers`, shared by all its workers.)
 
     >>> ledgers = Ledgers(k_min=3)
     >>> ledgers["health"].release(range(6), "figure").value
@@ -210,6 +221,7 @@ __all__ = [
     "Ledgers",
     "Released",
     "check_k_min",
+    "differencing_note",
     "note",
     "release",
     "release_count",

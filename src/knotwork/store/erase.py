@@ -3,9 +3,11 @@
 :func:`erase` removes the person's node, every link to or from them, their aliases, the items
 they authored (with those items' links and texts), merge and rejection rows naming them, and
 scrubs every alias of theirs (and their name) out of the texts, names and attributes that
-remain. A *tombstone* keeps a keyed hash of the person's id and of each alias, and
-:func:`keep_out` (called by the writer on every batch) drops them when the sources are read
-again. On SQLite the database is vacuumed and its WAL truncated, so no free page keeps a copy.
+remain, and takes the keyed hash of their id out of every released set
+(:func:`knotwork.store.released.forget`). A *tombstone* keeps a keyed hash of the person's id
+and of each alias, and :func:`keep_out` (called by the writer on every batch) drops them when
+the sources are read again. On SQLite the database is vacuumed and its WAL truncated, so no
+free page keeps a copy.
 
 >>> from knotwork.graph.sample import sample_store
 >>> store = sample_store()
@@ -29,7 +31,7 @@ from sqlalchemy import Connection, delete, func, or_, select, text, update
 
 from knotwork.errors import NotFoundError
 from knotwork.model import Flag, LinkKind, NodeKind, Record
-from knotwork.store import schema
+from knotwork.store import released, schema
 from knotwork.store.accounts import keyed_hash, secret_key
 from knotwork.store.engine import Store
 from knotwork.store.identity import forget_profiles, resolve
@@ -128,6 +130,7 @@ def erase(store: Store, person: str | int, *, key: bytes | None = None) -> dict[
         connection.execute(delete(s).where(or_(s.c.a.in_(people), s.c.b.in_(people))))
         connection.execute(delete(schema.users).where(schema.users.c.person.in_(people)))
         connection.execute(delete(AFFECTED).where(AFFECTED.c.person.in_(people)))
+        released.forget(connection, people, key)  # their hashes leave every released set
         words = [*values, row.key, row.name, *(v.split("@")[0] for v in values if "@" in v)]
         words = [w for w in words if w and not w.startswith("name:")] + [
             row.key[5:] for _ in [0] if row.key.startswith("name:")
@@ -167,6 +170,7 @@ def _forget_views() -> None:
         view._VIEWS.clear()
     expertise._LATEST.clear()
     forget_profiles()
+    released.forget_memos()
 
 
 def keep_out(connection: Connection, records: list[Record]) -> list[Record]:

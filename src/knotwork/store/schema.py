@@ -6,8 +6,9 @@ JSON attributes are kept as canonical JSON text so that :func:`knotwork.store.di
 is backend-independent. The tables are created by the Alembic migrations in
 ``store/migrations``; this module only describes them for queries.
 
->>> print(*sorted(metadata.tables))
-aliases links merges nodes score_runs scores separate sources texts tokens tombstones users
+>>> print(*sorted(metadata.tables))  # doctest: +NORMALIZE_WHITESPACE
+aliases links merges nodes released score_runs scores separate sources texts tokens tombstones
+users
 """
 
 from __future__ import annotations
@@ -153,12 +154,33 @@ scores = Table(
     Column("label", BigInteger),
 )
 
+#: The sets of people the API released an aggregate about (migration ``0008``), so that no
+#: worker of a server, and no later run, answers a set that differs from one of them by fewer
+#: than ``k_min`` people (:mod:`knotwork.services.privacy_store`). ``kind``: the kind of figure
+#: (``groups``, ``health``, ...); ``members``: the keyed hashes of the people's ids
+#: (:func:`knotwork.store.released.member_hash`), sorted, separated by spaces, never raw ids;
+#: ``people``: how many people it described (more than ``members`` once some were erased);
+#: ``origin``: the id of the row first released when this one replaces it after an erasure.
+released = Table(
+    "released",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("members", Text, nullable=False),
+    Column("people", Integer, nullable=False),
+    Column("time", BigInteger, nullable=False),
+    Column("origin", Integer),
+    Index("ix_released_kind_id", "kind", "id"),
+    sqlite_autoincrement=True,
+)
+
 __all__ = [
     "aliases",
     "links",
     "merges",
     "metadata",
     "nodes",
+    "released",
     "score_runs",
     "scores",
     "separate",
