@@ -1,6 +1,11 @@
 """``/api/v1/ingest``: upload a file (mbox, Perceval JSON lines, Mattermost JSON lines) and
 ingest it as a background job in its own process (:mod:`knotwork.api.jobrunner`);
-``/api/v1/ingest/{job}`` shows its progress, from the store, to every worker."""
+``/api/v1/ingest/{job}`` shows its progress, from the store, to every worker.
+
+While the app runs, its views are kept up to date by a background thread
+(:func:`knotwork.graph.serving.serve_views`), so reads never wait for what a job writes; a
+progress that says the job ended first makes the views current, so the client that saw it end
+sees its data."""
 
 from __future__ import annotations
 
@@ -16,7 +21,10 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from knotwork.api.auth import Caller, StoreDep
 from knotwork.api.jobrunner import JobRunner
 from knotwork.errors import InputError
-from knotwork.store.jobs import job_state
+from knotwork.graph.serving import serve_views, serving
+from knotwork.services.warm import warm_reads
+from knotwork.store.engine import Store
+from knotwork.store.jobs import UNFINISHED, job_state
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 Kind = Literal["mbox", "perceval", "mattermost"]
@@ -24,18 +32,23 @@ Kind = Literal["mbox", "perceval", "mattermost"]
 
 def install(app: FastAPI) -> None:
     """Give ``app`` its :class:`JobRunner` (``app.state.jobs``), whose running jobs are
-    cancelled when the app shuts down."""
+    cancelled when the app shuts down, and serve its store's views in the background while
+    it runs."""
     runner = JobRunner(app.state.store, key=app.state.key)
     app.state.jobs = runner
     inner: Callable[[Any], AbstractAsyncContextManager[Any]] = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(served: Any) -> AsyncIterator[Any]:
-        async with inner(served) as state:
-            try:
-                yield state
-            finally:
-                await asyncio.to_thread(runner.stop)
+        views = serve_views(app.state.store, warm=warm_reads)
+        try:
+            async with inner(served) as state:
+                try:
+                    yield state
+                finally:
+                    await asyncio.to_thread(runner.stop)
+        finally:
+            await asyncio.to_thread(views.stop)
 
     app.router.lifespan_context = lifespan
 
@@ -69,4 +82,13 @@ def _saved(data: bytes, suffix: str) -> Path:
 def progress(store: StoreDep, caller: Caller, job: str) -> dict[str, Any]:
     """The progress of an ingest job: state (queued, running, done, failed, cancelled),
     records read (of total, when known), and the report or error when it ended."""
-    return job_state(store, job)
+    return settled_state(store, job)
+
+
+def settled_state(store: Store, job: str) -> dict[str, Any]:
+    """The job's state; once it ended, the views serve what it wrote before this returns."""
+    state = job_state(store, job)
+    views = serving(store)
+    if state["state"] not in UNFINISHED and views is not None:
+        views.settle()
+    return state

@@ -420,10 +420,23 @@ def _columns(rows: Sequence[Any], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-_VIEWS: dict[tuple[str, int | None, float], GraphView] = {}
+ViewKey = tuple[str, int | None, float]
+_VIEWS: dict[ViewKey, GraphView] = {}
 _LOCK = threading.Lock()
 #: One lock per cached view's key, held by the thread bringing that view up to date.
-_REFRESHING: dict[tuple[str, int | None, float], threading.Lock] = {}
+_REFRESHING: dict[ViewKey, threading.Lock] = {}
+#: Stores whose views a server keeps up to date in the background (:mod:`knotwork.graph.serving`).
+_SERVED: dict[str, Any] = {}
+
+
+def store_key(store: Store) -> str:
+    """The name of ``store`` in the view cache: its URL (and its engine, for a store in memory).
+
+    >>> store_key(Store.open("sqlite:////tmp/k.db", upgrade=False))
+    'sqlite:////tmp/k.db'
+    """
+    memory = store.url.rstrip("/") == "sqlite:" or ":memory:" in store.url
+    return store.url + (f"#{id(store.engine)}" if memory else "")
 
 
 def cached_view(
@@ -438,7 +451,9 @@ def cached_view(
 
     One thread at a time brings a view up to date; a concurrent caller gets the last view
     meanwhile (so a server keeps answering while an ingest writes), and waits only when there
-    is no view yet. Alone, a caller always sees what was written before the call.
+    is no view yet. Alone, a caller always sees what was written before the call. A server
+    may instead keep a store's views up to date in the background
+    (:func:`knotwork.graph.serving.serve_views`).
 
     >>> from knotwork.graph.sample import sample_store
     >>> store = sample_store()
@@ -447,8 +462,10 @@ def cached_view(
     """
     from knotwork.graph.live import refresh
 
-    memory = store.url.rstrip("/") == "sqlite:" or ":memory:" in store.url
-    key = (store.url + (f"#{id(store.engine)}" if memory else ""), as_of, half_life_days)
+    key = (store_key(store), as_of, half_life_days)
+    served = _SERVED.get(key[0])
+    if served is not None:
+        return served.view(store, key)  # type: ignore[no-any-return]
     with _LOCK:
         hit = _VIEWS.get(key)
         busy = _REFRESHING.setdefault(key, threading.Lock())
@@ -459,13 +476,18 @@ def cached_view(
             hit = _VIEWS.get(key)
         view = refresh(store, hit, as_of=as_of, half_life_days=half_life_days)
         if view is not hit:
-            with _LOCK:
-                if len(_VIEWS) > 16:
-                    _VIEWS.clear()
-                _VIEWS[key] = view
+            publish(key, view)
     finally:
         busy.release()
     return view
+
+
+def publish(key: ViewKey, view: GraphView) -> None:
+    """Make ``view`` the cached view of ``key`` (the cache holds 16 views at most)."""
+    with _LOCK:
+        if len(_VIEWS) > 16 and key not in _VIEWS:
+            _VIEWS.clear()
+        _VIEWS[key] = view
 
 
 __all__ = [
@@ -478,6 +500,9 @@ __all__ = [
     "GraphView",
     "LinkArrays",
     "NodeArrays",
+    "ViewKey",
     "cached_view",
     "fingerprint",
+    "publish",
+    "store_key",
 ]

@@ -206,6 +206,7 @@ def load(
         )
     finally:
         loader.close()
+        store.note_graph_write()  # committed chunk by chunk, on a raw connection
     return nodes, links
 
 

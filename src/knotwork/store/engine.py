@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import os
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,6 +52,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: The tables a graph view reads: a write to one of them changes what a view shows.
+GRAPH_TABLES = frozenset({"nodes", "links", "aliases", "merges", "separate", "texts"})
+_WRITE = re.compile(
+    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.I
+)
+_GRAPH_WRITE = "knotwork_graph_write"
+
+
+def graph_table_written(statement: str) -> bool:
+    """Whether the SQL ``statement`` writes one of :data:`GRAPH_TABLES`.
+
+    >>> graph_table_written("INSERT OR IGNORE INTO links (id) VALUES (?)")
+    True
+    >>> graph_table_written("UPDATE jobs SET state = 'done'"), graph_table_written("SELECT 1")
+    (False, False)
+    """
+    found = _WRITE.match(statement)
+    return found is not None and found.group(1).lower() in GRAPH_TABLES
+
+
+def _note_write(connection: Connection, _c: Any, statement: str, *_: Any) -> None:
+    if graph_table_written(statement):
+        connection.info[_GRAPH_WRITE] = True
+
+
 def _alembic_config(connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", "knotwork.store:migrations")
@@ -61,11 +88,22 @@ class Store:
     """A connection to one store; use :meth:`open`.
 
     ``engine`` is the SQLAlchemy engine; :meth:`begin` gives a connection in a transaction.
+    :attr:`graph_writes` counts the transactions of this process that wrote to the tables a
+    graph view reads (:data:`GRAPH_TABLES`), counted once committed: a server that answers
+    from views kept up to date in the background uses it to show a client its own writes.
     """
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
         self.url = url
+        self.graph_writes = 0
+        self._writes_lock = threading.Lock()
+        event.listen(engine, "before_cursor_execute", _note_write)
+
+    def note_graph_write(self) -> None:
+        """Count one committed write to the graph's tables (see :attr:`graph_writes`)."""
+        with self._writes_lock:
+            self.graph_writes += 1
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Store:
@@ -117,9 +155,13 @@ class Store:
         """A connection inside one transaction, committed on success."""
         try:
             with self.engine.begin() as connection:
+                connection.info.pop(_GRAPH_WRITE, None)
                 yield connection
+                wrote = connection.info.pop(_GRAPH_WRITE, False)
         except OperationalError as exc:
             raise StoreError(str(exc.orig), place=self.url) from exc
+        if wrote:  # committed: a view read from now on sees it
+            self.note_graph_write()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

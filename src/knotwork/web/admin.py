@@ -25,11 +25,12 @@ from starlette.responses import RedirectResponse, Response
 
 from knotwork.api.identities import merges, splits, suggestions
 from knotwork.api.jobrunner import JobRunner
+from knotwork.api.jobs import settled_state
 from knotwork.api.models import NewUser, Pair, Person
 from knotwork.api.users import add, remove, users
 from knotwork.errors import KnotworkError
 from knotwork.store.identity import active_merges
-from knotwork.store.jobs import UNFINISHED, job_state
+from knotwork.store.jobs import UNFINISHED
 from knotwork.web.market import problem_of
 from knotwork.web.people import names
 from knotwork.web.session import page_account
@@ -140,7 +141,7 @@ def ingest_path(
 def job_page(request: Request, job: str) -> Response:
     """An ingest job's progress; the page reloads itself until the job ends."""
     page_account(request, "GET", "/api/v1/ingest/{job}")
-    found = job_state(request.app.state.store, job)
+    found = settled_state(request.app.state.store, job)
     running = found["state"] in UNFINISHED
     return render(
         request, "job.html", job=found, percent=percent(found), refresh=REFRESH if running else 0
