@@ -8,14 +8,20 @@ mirror tool, as bare git repositories)::
     python bench/real_exports.py mbox FILE [FILE ...]
     python bench/real_exports.py perceval-git REPO OUT.jsonl [--from-date DATE]  # run, then ingest
     python bench/real_exports.py perceval FILE
+    python bench/real_exports.py perceval-json FILE.json [...] [--out DIR]  # convert, then ingest
     python bench/real_exports.py mattermost FILE
 
 ``public-inbox`` converts a public-inbox v2 archive (one message per commit, in the file ``m``
 of its tree, as the ``linux-mailinglist-archives`` mirrors hold them) to one mboxrd file, the
 oldest message first, then ingests it. ``perceval-git`` runs Perceval's git backend on a local
 repository (its Python API with ``no_update``, as ``perceval git --json-line`` would without
-fetching from the origin first), then ingests its output. Each ingest goes into a fresh SQLite
-file; the figures are printed with the machine's load average: how far to trust the time.
+fetching from the origin first), then ingests its output. ``perceval-json`` converts files of
+Perceval items written as a JSON array or as concatenated objects (Perceval without
+``--json-line``, as GrimoireLab-ELK keeps its test data) to JSON lines, each item as
+``--json-line`` writes it, into ``--out`` (a temporary folder by default), then ingests each
+file and tells its items' categories; an item of a backend or category the source does not
+read is counted as skipped. Each ingest goes into a fresh SQLite file; the figures are printed
+with the machine's load average: how far to trust the time.
 """
 
 from __future__ import annotations
@@ -59,6 +65,9 @@ def measure(label: str, source: Source) -> None:
     for rejection in report.rejections:
         reason = re.sub(r"\d+", "N", rejection.reason)[:90]
         reasons[reason] = reasons.get(reason, 0) + 1
+    skipped = sum(1 for r in report.rejections if r.reason.endswith("is not supported"))
+    if skipped:
+        print(f"  of the rejected, skipped {skipped:,} (a backend or category not read)")
     for reason, count in sorted(reasons.items(), key=lambda item: -item[1])[:8]:
         print(f"  rejected {count:,}x: {reason}")
 
@@ -97,6 +106,31 @@ def public_inbox_to_mbox(git_dir: Path, out: Path, limit: int | None) -> int:
     return count
 
 
+def perceval_json_lines(path: Path, out: Path) -> dict[str, int]:
+    """Write the Perceval items of ``path`` (a JSON array of items, or items one after another)
+    to ``out``, one a line as ``perceval --json-line`` writes them; return the count of each
+    ``backend/category`` (``-`` where an item has no category)."""
+    import json
+
+    text = path.read_text(encoding="utf-8")
+    decoder = json.JSONDecoder()
+    counts: dict[str, int] = {}
+    position = 0
+    with out.open("w", encoding="utf-8") as stream:
+        while True:
+            while position < len(text) and text[position].isspace():
+                position += 1
+            if position >= len(text):
+                break
+            value, position = decoder.raw_decode(text, position)
+            for item in value if isinstance(value, list) else [value]:
+                stream.write(json.dumps(item, separators=(",", ":"), sort_keys=True) + "\n")
+                known = item if isinstance(item, dict) else {}
+                kind = f"{known.get('backend_name', '-')}/{known.get('category', '-')}"
+                counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
 def perceval_git(repo: Path, out: Path, from_date: str) -> int:
     """Perceval's git backend on the local ``repo`` (``no_update``: the command line would fetch
     from its origin first), each item written as ``--json-line`` does; return the count."""
@@ -128,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("out", type=Path)
     run.add_argument("--from-date", default="2024-01-01")
     commands.add_parser("perceval").add_argument("path", type=Path)
+    convert = commands.add_parser("perceval-json")
+    convert.add_argument("paths", type=Path, nargs="+")
+    convert.add_argument("--out", type=Path, default=None)
     commands.add_parser("mattermost").add_argument("path", type=Path)
     args = parser.parse_args(argv)
 
@@ -149,6 +186,15 @@ def main(argv: list[str] | None = None) -> int:
         measure(f"perceval {args.out}", PercevalSource(args.out))
     elif args.command == "perceval":
         measure(f"perceval {args.path}", PercevalSource(args.path))
+    elif args.command == "perceval-json":
+        out = args.out or Path(tempfile.mkdtemp(prefix="perceval-json-"))
+        out.mkdir(parents=True, exist_ok=True)
+        for path in args.paths:
+            converted = out / f"{path.stem}.jsonl"
+            counts = perceval_json_lines(path, converted)
+            kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(counts.items()))
+            print(f"{path.name} -> {converted}: {kinds}")
+            measure(f"perceval {converted.name}", PercevalSource(converted))
     else:
         measure(f"mattermost {args.path}", MattermostSource(args.path))
     return 0

@@ -232,14 +232,22 @@ def ingest_perceval(
     as_json: JsonOption = False,
 ) -> None:
     """Ingest GrimoireLab Perceval items: GitHub and GitLab issues and pull/merge requests
-    with reviews and comments, Gerrit reviews, Discourse topics, mailing-list messages.
+    with reviews and comments, Gerrit reviews, Discourse topics, mailing-list messages
+    (mbox, Pipermail, HyperKitty, Groups.io, Gmane, NNTP) and git commits.
 
     Items of other backends or categories are reported as rejected, with the line. An
-    interrupted ingest of the same file resumes at the line where it stopped.
+    interrupted ingest of the same file resumes at the line where it stopped. Accounts that
+    match ``KNOTWORK_BOT_PATTERNS`` (or the default bot patterns) are flagged as bots.
     """
     from knotwork.ingest.perceval import PercevalSource
 
-    ingest_source(db, as_json, lambda: PercevalSource(items, batch_size=batch_size), "items")
+    patterns = Settings.from_env().bot_patterns or None
+    ingest_source(
+        db,
+        as_json,
+        lambda: PercevalSource(items, batch_size=batch_size, bot_patterns=patterns),
+        "items",
+    )
 
 
 @app.command("table")

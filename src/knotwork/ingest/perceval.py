@@ -4,8 +4,9 @@ Each non-blank line is one item, one native record placed ``<file>:<line>``; wha
 told in :mod:`knotwork.ingest.perceval_parse`; the lines are read by
 :func:`knotwork.ingest.jsonlines.read_lines`. A line that is not JSON (a truncated last line),
 not an object, without ``data``, or of a category this source does not read (``category 'x' of
-backend 'y' is not supported``) is rejected with its line number and the reason, never raised;
-the other lines are read.
+backend 'y' is not supported``; ``backend 'y' is not supported`` for an item without a category,
+as Perceval's first versions wrote them) is rejected with its line number and the reason, never
+raised; the other lines are read.
 
 The cursor is the line number and byte offset reached, with a fingerprint of the file's first
 bytes: a re-run of the same file resumes where it stopped; a different file at the same path is
@@ -15,7 +16,9 @@ are keyed by the same root commit as in one uninterrupted run.
 
 Git ``commit`` items join the records of the git source (:mod:`knotwork.ingest.perceval_git`):
 ``clones`` maps an item's ``origin`` (a URL) to a local clone that tells its root commit and
-``.mailmap``; an origin that is a local repository needs none.
+``.mailmap``; an origin that is a local repository needs none. ``bot_patterns`` replaces the
+patterns (the git source's by default) that flag a person as a bot, beside GitHub's ``"type":
+"Bot"`` and GitLab's ``"bot": true``.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "items.jsonl"
@@ -27,7 +30,7 @@ Git ``commit`` items join the records of the git source (:mod:`knotwork.ingest.p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import IO
@@ -55,6 +58,7 @@ class PercevalSource:
         batch_size: int = 2000,
         prefetch: bool = False,
         clones: dict[str, str | Path] | None = None,
+        bot_patterns: Sequence[str] | None = None,
     ) -> None:
         given = Path(path).expanduser()
         if not given.is_file():
@@ -65,13 +69,14 @@ class PercevalSource:
         self.location = str(self.path)
         self.name = f"perceval:{self.location}"
         self.clones = dict(clones or {})
+        self.bot_patterns = bot_patterns
 
     def batches(self, cursor: Cursor | None) -> Iterator[Batch]:
         """Batches of ``batch_size`` lines from the line after ``cursor``'s."""
         return prefetched(self._batches(cursor)) if self.prefetch else self._batches(cursor)
 
     def _batches(self, cursor: Cursor | None) -> Iterator[Batch]:
-        parser = PercevalParser(GitOrigins(self.clones))
+        parser = PercevalParser(GitOrigins(self.clones), self.bot_patterns)
         with self.path.open("rb") as stream:
             fingerprint = head(stream)
             line, offset = 0, 0
