@@ -12,7 +12,7 @@ from knotwork.graph.ppr import FastWalk, node_order, scc_order, top
 from knotwork.graph.rank import pagerank
 
 Dense = npt.NDArray[np.float64]
-ORDERS = ["none", "degree", "rcm", "bfs", "scc"]
+ORDERS = ["none", "degree", "indegree", "community", "rcm", "bfs", "scc", "scc-community"]
 
 
 def reference(weights: Dense, damping: float = 0.85, seeds: Dense | None = None) -> Dense:

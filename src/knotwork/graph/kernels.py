@@ -7,7 +7,8 @@ out-weight of its source). :func:`pagerank_pull` and :func:`pagerank_blocks` wan
 :func:`monte_carlo` want the out-links, the latter with ``cum``, the running sum of ``prob``
 along each row.
 
-Values are float32 arrays and sums are float64, so an L1 tolerance of 1e-6 is met on graphs of
+Values are float32 arrays; the sum over one row's links is float32 (see :data:`SUMS`) and sums
+over nodes (L1 changes, totals) are float64, so an L1 tolerance of 1e-6 is met on graphs of
 millions of nodes. Every kernel is ``cache=True``: the first call in a fresh environment
 compiles (seconds), later processes load the machine code from ``__pycache__``.
 
@@ -28,13 +29,19 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+#: Floating-point liberties of the kernels that sum over links: the float32 sum of a row may
+#: be reordered (vectorised, several partial sums) and multiply-adds fused. Summing a row in
+#: float32 rather than float64 cut a pass by 15-20% (CPU time, one thread, 10M-link benchmark
+#: graph) and adds 1.4e-8 of relative L1 rounding to a pass, below :data:`FLOAT32_FLOOR`.
+SUMS = {"reassoc", "contract"}
+
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=SUMS)
 def pagerank_pull(
     indptr: I64,
     indices: I32,
@@ -66,7 +73,7 @@ def pagerank_pull(
         base = damping * lost + (1.0 - damping)
         change = 0.0
         for i in prange(n):
-            total = 0.0
+            total = np.float32(0.0)
             for e in range(indptr[i], indptr[i + 1]):
                 total += prob[e] * current[indices[e]]
             jump = base / n if uniform else base * p[i]
@@ -319,7 +326,67 @@ def topological_order(indptr: I64, indices: I32) -> I64:
     return order[:size]
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
+def dag_levels(indptr: I64, indices: I32, order: I64) -> I64:
+    """The level of each node of an acyclic graph (out-link CSR, ``order`` topological): 0 for
+    a node without in-links, else one more than the highest level linking to it. Nodes of one
+    level never link to each other, so sorting by level keeps a topological order and lets a
+    level be solved in parallel."""
+    level = np.zeros(indptr.shape[0] - 1, dtype=np.int64)
+    for t in range(order.shape[0]):
+        u = order[t]
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            if level[v] <= level[u]:
+                level[v] = level[u] + 1
+    return level
+
+
+@njit(cache=True)
+def label_propagation(indptr: I64, indices: I32, rounds: int, seed: int) -> I64:
+    """Communities of a symmetric pattern (CSR) by label propagation (Raghavan, Albert,
+    Kumara 2007): each node, in a random order fixed by ``seed``, takes the label most of its
+    neighbours hold (it keeps its own on a tie, else a tied label drawn at random), for at
+    most ``rounds`` rounds or until fewer than 0.1% of the nodes change. Deterministic for a
+    seed; one round reads every link once.
+    """
+    n = indptr.shape[0] - 1
+    label = np.arange(n)
+    np.random.seed(seed)
+    order = np.random.permutation(n)
+    count = np.zeros(n, dtype=np.int64)
+    for _ in range(rounds):
+        changed = 0
+        for t in range(n):
+            i = order[t]
+            best = label[i]
+            most = 0
+            ties = 0
+            for e in range(indptr[i], indptr[i + 1]):
+                count[label[indices[e]]] += 1
+            for e in range(indptr[i], indptr[i + 1]):
+                held = label[indices[e]]
+                if count[held] > most:
+                    best = held
+                    most = count[held]
+                    ties = 1
+                elif count[held] == most and held != best:
+                    ties += 1  # a tie: each tied label equally likely (reservoir draw)
+                    if np.random.random() * ties < 1.0:
+                        best = held
+            if count[label[i]] == most:
+                best = label[i]  # keep the own label when it is among the most held
+            for e in range(indptr[i], indptr[i + 1]):
+                count[label[indices[e]]] = 0
+            if most > 0 and best != label[i]:
+                label[i] = best
+                changed += 1
+        if changed * 1000 < n:
+            break
+    return label
+
+
+@njit(parallel=True, cache=True, fastmath=SUMS)
 def _sweep(
     indptr: I64, indices: I32, prob: F32, p: F32, y: F32, lo: int, hi: int, damping: float
 ) -> tuple[float, float]:
@@ -330,7 +397,7 @@ def _sweep(
     moved = 0.0
     total = 0.0
     for i in prange(lo, hi):
-        acc = 0.0
+        acc = np.float32(0.0)
         for e in range(indptr[i], indptr[i + 1]):
             acc += prob[e] * y[indices[e]]
         value = damping * acc + (jump if uniform else (1.0 - damping) * p[i])
@@ -340,26 +407,56 @@ def _sweep(
     return moved, total
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=SUMS)
 def _block_inputs(
     indptr: I64, indices: I32, prob: F32, p: F32, y: F32, lo: int, hi: int, damping: float
-) -> tuple[F64, I64]:
+) -> tuple[F64, I64, float]:
     """For rows ``lo:hi`` (one block; in-links sorted by source): the fixed part of each value
-    (teleport + links from earlier blocks, which are final) and where its in-block links start."""
+    (teleport + links from earlier blocks, which are final), where its in-block links start,
+    and ``sum(prob * y[src])`` over the in-block links (for :func:`_balance`)."""
     uniform = p.shape[0] == 0
     jump = (1.0 - damping) / (indptr.shape[0] - 1)
     base = np.empty(hi - lo, dtype=np.float64)
     split = np.empty(hi - lo, dtype=np.int64)
+    inner = 0.0
     for i in prange(lo, hi):
-        acc = 0.0
-        e = indptr[i]
+        start = indptr[i]
         end = indptr[i + 1]
-        while e < end and indices[e] < lo:
+        cut = start + np.searchsorted(indices[start:end], lo)
+        acc = np.float32(0.0)
+        for e in range(start, cut):
             acc += prob[e] * y[indices[e]]
-            e += 1
-        split[i - lo] = e
+        split[i - lo] = cut
         base[i - lo] = damping * acc + (jump if uniform else (1.0 - damping) * p[i])
-    return base, split
+        kept = np.float32(0.0)
+        for e in range(cut, end):
+            kept += prob[e] * y[indices[e]]
+        inner += float(kept)
+    return base, split, inner
+
+
+@njit(cache=True)
+def _balance(y: F32, base: F64, inner: float, lo: int, hi: int, damping: float) -> float:
+    """Rescale the start of a cyclic block so that its mass balances: the exact solution
+    satisfies ``sum(y) - d * inner = sum(base)`` (sum the block's equations), so ``y`` is
+    multiplied by ``sum(base) / (sum(y) - d * inner)``: one aggregation step (Takahashi's
+    iterative aggregation-disaggregation with the block as the only aggregate). It removes the
+    block's scale error, which Gauss-Seidel sweeps shrink only slowly (a cold start is off by
+    about 2x, a warm start by the change of the rank held by dangling nodes). Returns the
+    factor (1.0 = left as is)."""
+    held = 0.0
+    for i in range(lo, hi):
+        held += y[i]
+    left = held - damping * inner
+    wanted = 0.0
+    for k in range(base.shape[0]):
+        wanted += base[k]
+    if left <= 0.0 or wanted <= 0.0:
+        return 1.0
+    factor = wanted / left
+    for i in range(lo, hi):
+        y[i] = np.float32(y[i] * factor)
+    return factor
 
 
 @njit(inline="always", cache=True)
@@ -375,13 +472,13 @@ def _block_row(
     damping: float,
 ) -> float:
     """The new value of row ``lo + k`` of a block: its fixed part plus its in-block links."""
-    acc = 0.0
+    acc = np.float32(0.0)
     for e in range(split[k], indptr[lo + k + 1]):
         acc += prob[e] * y[indices[e]]
     return float(base[k] + damping * acc)
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=SUMS)
 def _block_sweep(
     indptr: I64, indices: I32, prob: F32, y: F32, base: F64, split: I64, lo: int, damping: float
 ) -> tuple[float, float]:
@@ -397,7 +494,7 @@ def _block_sweep(
     return moved, total
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=SUMS)
 def _block_sweep_serial(
     indptr: I64, indices: I32, prob: F32, y: F32, base: F64, split: I64, lo: int, damping: float
 ) -> tuple[float, float]:
@@ -412,25 +509,88 @@ def _block_sweep_serial(
     return moved, total
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
+def _dag_row(indptr: I64, indices: I32, prob: F32, p: F32, y: F32, i: int, damping: float) -> None:
+    """Row ``i`` of a singleton component: its value follows exactly from values already
+    final (a self-loop is solved in closed form). Its in-links come from earlier rows or
+    itself and are sorted by source, so a self-loop is the last one: the loop over the others
+    has no test (and vectorises)."""
+    uniform = p.shape[0] == 0
+    jump = (1.0 - damping) / (indptr.shape[0] - 1)
+    acc = np.float32(0.0)
+    loop = 0.0
+    end = indptr[i + 1]
+    if end > indptr[i] and indices[end - 1] == i:
+        end -= 1
+        loop = prob[end]
+    for e in range(indptr[i], end):
+        acc += prob[e] * y[indices[e]]
+    base = jump if uniform else (1.0 - damping) * p[i]
+    y[i] = (damping * acc + base) / (1.0 - damping * loop)
+
+
+@njit(cache=True, fastmath=SUMS)
 def _solve_dag_run(
     indptr: I64, indices: I32, prob: F32, p: F32, y: F32, lo: int, hi: int, damping: float
 ) -> None:
-    """Rows ``lo:hi`` are singleton components in topological order: each value follows
-    exactly from values already final (a self-loop is solved in closed form)."""
-    uniform = p.shape[0] == 0
-    jump = (1.0 - damping) / (indptr.shape[0] - 1)
+    """Rows ``lo:hi`` are singleton components in topological order: each is solved exactly
+    from rows before it (:func:`_dag_row`), one after the other."""
     for i in range(lo, hi):
-        acc = 0.0
-        loop = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
+        _dag_row(indptr, indices, prob, p, y, i, damping)
+
+
+@njit(parallel=True, cache=True, fastmath=SUMS)
+def _solve_dag_wave(
+    indptr: I64, indices: I32, prob: F32, p: F32, y: F32, lo: int, hi: int, damping: float
+) -> None:
+    """Rows ``lo:hi`` are singleton components none of which links to another of them (one
+    *wave*, see :func:`dag_waves`): all threads solve them at once."""
+    for i in prange(lo, hi):
+        _dag_row(indptr, indices, prob, p, y, i, damping)
+
+
+@njit(cache=True)
+def dag_waves(indptr: I64, indices: I32, blocks: I64) -> npt.NDArray[np.bool_]:
+    """Where runs of singleton blocks must be cut so that each piece can be solved in parallel.
+
+    ``cut[b]`` is True when block ``b`` (a singleton) has an in-link from an earlier singleton
+    of the current wave (a wave starts at the first singleton after a cyclic block or at a
+    cut). With components sorted by level (:func:`~knotwork.graph.ppr.scc_order`), the waves
+    are the levels of the condensation (5 on the 10M-link benchmark graph).
+    """
+    n_blocks = blocks.shape[0] - 1
+    cut = np.zeros(n_blocks, dtype=np.bool_)
+    start = -1
+    for b in range(n_blocks):
+        lo = blocks[b]
+        if blocks[b + 1] - lo != 1:
+            start = -1
+            continue
+        if start < 0:
+            start = lo
+            cut[b] = True
+            continue
+        for e in range(indptr[lo], indptr[lo + 1]):
             j = indices[e]
-            if j == i:
-                loop += prob[e]
-            else:
-                acc += prob[e] * y[j]
-        base = jump if uniform else (1.0 - damping) * p[i]
-        y[i] = (damping * acc + base) / (1.0 - damping * loop)
+            if start <= j < lo:
+                cut[b] = True
+                start = lo
+                break
+    return cut
+
+
+#: Sweeps of a cyclic block between two extrapolations (at least 3: the ratio of the last two
+#: changes must agree with the one before).
+EXTRAPOLATE_AFTER = 5
+
+
+@njit(parallel=True, cache=True)
+def _extrapolate(y: F32, previous: F32, lo: int, factor: float) -> None:
+    """Aitken extrapolation of a block converging geometrically: when each sweep changes it by
+    a steady ratio ``r`` of the change before, what is left to move is about
+    ``r / (1 - r)`` times the last step (``factor``); jump there."""
+    for k in prange(previous.shape[0]):
+        y[lo + k] = np.float32(y[lo + k] + factor * (y[lo + k] - previous[k]))
 
 
 @njit(cache=True)
@@ -441,6 +601,7 @@ def pagerank_blocks(
     p: F32,
     y: F32,
     blocks: I64,
+    cut: npt.NDArray[np.bool_],
     damping: float,
     tol: float,
     max_iter: int,
@@ -455,10 +616,16 @@ def pagerank_blocks(
     empty: the PageRank vector is ``y / sum(y)`` (dangling jumps to ``p`` only rescale the
     solution; Del Corso, Gulli, Romani 2005), so there is no global dangling sum and the system
     is block triangular: a singleton block is solved exactly in one step from the blocks
-    before it, and a cyclic block is iterated alone by in-place Gauss-Seidel sweeps (threads
-    share a block of at least ``parallel_rows`` rows; links from earlier blocks are summed
-    once) until its L1 change is below its share ``block_share * tol * size / n``, or only
-    moves float32 rounding noise (:data:`FLOAT32_FLOOR`). Then whole Gauss-Seidel sweeps run
+    before it (a run of singletons is cut into waves by ``cut``, see :func:`dag_waves`, and
+    threads share a wave of at least ``parallel_rows`` rows), and a cyclic block is iterated
+    alone by in-place Gauss-Seidel sweeps (threads share a block of at least ``parallel_rows``
+    rows; links from earlier blocks are summed once) until its L1 change is below its share
+    ``block_share * tol * size / n``, or only moves float32 rounding noise
+    (:data:`FLOAT32_FLOOR`). Before its sweeps a cyclic block's start is rescaled so that its
+    mass balances (:func:`_balance`), and when its sweeps shrink the change by a steady ratio
+    they are extrapolated (:func:`_extrapolate`, at most every :data:`EXTRAPOLATE_AFTER`
+    sweeps); on the 10M-link benchmark graph the two cut the links read from 8.7 to 5.8
+    passes cold, from 6.6 to 4.6 warm (10,000 new links). Then whole Gauss-Seidel sweeps run
     until one changes ``y`` by less than ``tol * sum(y)`` in L1 (the stopping rule of power
     iteration; usually the first one). ``p`` empty = uniform; ``y`` is the start (overwritten;
     only cyclic blocks use it). Returns ``y``, the whole sweeps, their last relative change
@@ -473,20 +640,33 @@ def pagerank_blocks(
         end = b
         while end < n_blocks and blocks[end + 1] - blocks[end] == 1:
             end += 1
-        if end > b:  # a run of singletons
-            hi = blocks[end]
-            _solve_dag_run(indptr, indices, prob, p, y, lo, hi, damping)
-            work += indptr[hi] - indptr[lo]
-            b = end
+        if end > b:  # a run of singletons, cut into waves
+            work += indptr[blocks[end]] - indptr[lo]
+            while b < end:
+                wave = b + 1
+                while wave < end and not cut[wave]:
+                    wave += 1
+                lo = blocks[b]
+                hi = blocks[wave]
+                if hi - lo >= parallel_rows:
+                    _solve_dag_wave(indptr, indices, prob, p, y, lo, hi, damping)
+                else:
+                    _solve_dag_run(indptr, indices, prob, p, y, lo, hi, damping)
+                b = wave
             continue
         hi = blocks[b + 1]
         limit = tol * block_share * (hi - lo) / n
-        base, split = _block_inputs(indptr, indices, prob, p, y, lo, hi, damping)
+        base, split, held = _block_inputs(indptr, indices, prob, p, y, lo, hi, damping)
         work += indptr[hi] - indptr[lo]
+        _balance(y, base, held, lo, hi, damping)
         inner = 0
         for k in range(split.shape[0]):
             inner += indptr[lo + k + 1] - split[k]
+        previous = np.empty(hi - lo, dtype=np.float32)
+        history = np.zeros(3)  # the last L1 changes since the start or the last extrapolation
+        seen = 0
         for _ in range(max_iter):
+            previous[:] = y[lo:hi]
             if hi - lo >= parallel_rows:
                 moved, total = _block_sweep(indptr, indices, prob, y, base, split, lo, damping)
             else:
@@ -496,6 +676,13 @@ def pagerank_blocks(
             work += inner
             if moved < max(limit, FLOAT32_FLOOR * total):
                 break
+            history[0], history[1], history[2] = history[1], history[2], moved
+            seen += 1
+            if seen >= EXTRAPOLATE_AFTER:
+                ratio = history[2] / history[1]
+                if abs(ratio - history[1] / history[0]) < 0.1 * ratio and ratio < 0.95:
+                    _extrapolate(y, previous, lo, ratio / (1.0 - ratio))
+                    seen = 0
         b += 1
     sweeps = 0
     change = np.inf
