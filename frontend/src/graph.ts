@@ -5,6 +5,7 @@ import Graph from "graphology";
 import Sigma from "sigma";
 import { EdgeLineProgram, NodePointProgram } from "sigma/rendering";
 import type { EdgeDisplayData, MouseCoords, NodeDisplayData } from "sigma/types";
+import { MovingPointProgram, quietLayers } from "./lib/moving";
 
 interface MapData {
   as_of: number;
@@ -266,22 +267,26 @@ async function load(): Promise<void> {
   graph = build(map);
   renderer?.kill();
   const mark = performance.now();
+  const large = map.links.src.length > BIG;
   renderer = new Sigma(graph, container, {
     nodeReducer: groupFilter === null ? null : nodeReducer,
     edgeReducer: groupFilter === null ? null : edgeReducer,
     zIndex: true,
-    hideLabelsOnMove: map.links.src.length > BIG,
+    hideLabelsOnMove: large,
     // thin GL lines rather than antialiased quads: far cheaper to draw for a large map
-    edgeProgramClasses: map.links.src.length > BIG ? { line: EdgeLineProgram } : {},
+    edgeProgramClasses: large ? { line: EdgeLineProgram } : {},
     // one GL point per node rather than an instanced triangle: software WebGL (SwiftShader)
-    // runs instanced draws one instance at a time
-    nodeProgramClasses: map.links.src.length > BIG ? { circle: NodePointProgram } : {},
-    hideEdgesOnMove: map.links.src.length > BIG,
+    // runs instanced draws one instance at a time; while the map moves, filled on the CPU into
+    // one texture at half resolution, with no picking pass (lib/moving.ts, lib/splat.ts)
+    nodeProgramClasses: large ? { circle: MovingPointProgram } : {},
+    nodeHoverProgramClasses: large ? { circle: NodePointProgram } : {},
+    hideEdgesOnMove: large,
     defaultEdgeColor: "#c3cad4",
     labelRenderedSizeThreshold: 7,
     labelFont: "system-ui, sans-serif",
   });
-  pickLazily(renderer, map.links.src.length > BIG);
+  pickLazily(renderer, large);
+  if (large) quietLayers(renderer);
   renderer.on("clickNode", ({ node }) => focusOn(node));
   renderer.on("clickStage", () => focusOn(null));
   renderer.on("enterNode", ({ node }) => {
