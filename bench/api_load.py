@@ -178,12 +178,13 @@ def copy_store(url: str, folder: Path) -> str:
 
 
 async def warm(client: httpx.AsyncClient, workers: int) -> list[dict[str, object]]:
-    """Bring every worker's views and indexes up (as a running server would have them): one
-    round in turn, then rounds side by side (which reach the other workers)."""
+    """Bring every worker's views, indexes and profile counts up (as a running server would
+    have them): one round in turn, then rounds side by side (which reach the other workers)."""
     started = time.perf_counter()
     urls = ["/api/v1/top/people?limit=50", "/api/v1/top/items"]
     urls += [f"/api/v1/who-knows?q={q}" for q in QUERIES]
     top: list[dict[str, object]] = (await client.get(urls[0], timeout=300)).json()["items"]
+    urls += [f"/api/v1/people/{person['id']}" for person in top]  # the profiles asked later
     for url in urls[1:]:
         await client.get(url, timeout=300)
     for _ in range(2 * (workers - 1)):

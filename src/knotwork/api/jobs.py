@@ -25,6 +25,7 @@ from knotwork.graph.serving import serve_views, serving
 from knotwork.services.warm import warm_reads
 from knotwork.store.engine import Store
 from knotwork.store.jobs import UNFINISHED, job_state
+from knotwork.store.text import index_elsewhere
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 Kind = Literal["mbox", "perceval", "mattermost"]
@@ -41,6 +42,7 @@ def install(app: FastAPI) -> None:
     @asynccontextmanager
     async def lifespan(served: Any) -> AsyncIterator[Any]:
         views = serve_views(app.state.store, warm=warm_reads)
+        index_elsewhere(True)  # texts are split into words in another process, not here
         try:
             async with inner(served) as state:
                 try:
@@ -49,6 +51,7 @@ def install(app: FastAPI) -> None:
                     await asyncio.to_thread(runner.stop)
         finally:
             await asyncio.to_thread(views.stop)
+            await asyncio.to_thread(index_elsewhere, False)
 
     app.router.lifespan_context = lifespan
 

@@ -58,12 +58,18 @@ from knotwork.store.engine import Store
 
 #: Seconds between two looks at the store when no reader asked.
 POLL_SECONDS = 2.0
+#: How far behind other processes' writes a cached count may be (seconds): a profile's
+#: counts are recomputed at most this often while another process ingests (the views lag by
+#: a poll, a round and a rest: a few seconds).
+READ_LAG = 30.0
 #: The interpreter's thread switch interval while views are served (seconds): the background
 #: thread holds the GIL at most this long before a reader gets it (Python's default is 5 ms,
 #: which a reader that makes many short database calls pays at each call).
 SWITCH_SECONDS = 0.001
+#: Collections of the middle generation between two full collections (Python's default: 10).
+FULL_COLLECTION_EVERY = 100
 #: The background thread's OS priority (nice), as an ingest job's: readers come first.
-NICE = int(os.environ.get("KNOTWORK_NICE", "10"))
+NICE = 10
 #: The background thread rests at least this share of its time (a round that took 1 s is
 #: followed by 1 s of rest), so that it never takes a whole core from the readers.
 REST_SHARE = 0.5
@@ -208,12 +214,17 @@ class Serving:
     def start(self) -> Serving:
         """Start the thread and route the store's :func:`cached_view` calls here."""
         _SERVED[self.key] = self
+        self.store.read_lag = READ_LAG
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_SECONDS))
         # What lives now (the libraries' modules, functions and types: some 300,000 objects)
         # lives as long as the server: out of the collector's reach, a full collection walks
         # only what was made since, instead of stopping every thread for 100-400 ms.
+        # And the new views' objects (made in rounds) would start full collections every few
+        # seconds, each stopping every thread for tens of ms: ten times fewer of them.
         gc.collect()
         gc.freeze()
+        young, middle, old = gc.get_threshold()
+        gc.set_threshold(young, middle, max(old, FULL_COLLECTION_EVERY))
         self._thread.start()
         return self
 
@@ -221,6 +232,7 @@ class Serving:
         """Stop the thread; the store's views are then refreshed by their readers again."""
         if _SERVED.get(self.key) is self:
             del _SERVED[self.key]
+            self.store.read_lag = 0.0
         self._stopped.set()
         self._wake.set()
         self._urgent.set()

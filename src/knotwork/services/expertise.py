@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from sqlalchemy import select
 
 from knotwork.errors import InputError, NotFoundError
 from knotwork.graph.live import lineage
@@ -52,7 +51,6 @@ from knotwork.graph.view import (
 )
 from knotwork.model import NodeKind
 from knotwork.services.authority import describe
-from knotwork.store import schema
 from knotwork.store.engine import Store
 from knotwork.store.identity import resolve
 from knotwork.store.text import TextIndex
@@ -297,17 +295,11 @@ class ExpertiseIndex:
 
     def _new_texts(self, store: Store, positions: IntArray) -> TextIndex:
         """A text index of the nodes at ``positions`` (their texts, and paths of files)."""
-        view, texts = self.view, schema.texts
+        view = self.view
         wanted = [int(view.ids[p]) for p in positions.tolist()]
-        rows: list[tuple[int, str]] = []
-        with store.connect() as connection:
-            for start in range(0, len(wanted), 900):
-                chunk = wanted[start : start + 900]
-                query = select(texts.c.node, texts.c.text).where(texts.c.node.in_(chunk))
-                rows += [(int(r[0]), str(r[1])) for r in connection.execute(query).all()]
         files = positions[view.kind[positions] == NODE_KINDS.index(NodeKind.FILE.value)]
-        rows += [(int(view.ids[p]), view.keys[p]) for p in files.tolist()]
-        return TextIndex.from_documents([r[0] for r in rows], [r[1] for r in rows])
+        paths = [(int(view.ids[p]), view.keys[p]) for p in files.tolist()]
+        return TextIndex.of_nodes(store, wanted, paths)
 
     def text_scores(self, store: Store, text: str) -> tuple[IntArray, FloatArray]:
         """(node ids, BM25 scores) of every indexed document for ``text``, all parts."""

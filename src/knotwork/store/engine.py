@@ -97,6 +97,10 @@ class Store:
         self.engine = engine
         self.url = url
         self.graph_writes = 0
+        #: Seconds a cached answer may lag behind what *other* processes wrote (0: none); set
+        #: by a server whose views are kept up to date in the background
+        #: (:mod:`knotwork.graph.serving`). This process's own writes are always seen.
+        self.read_lag = 0.0
         self._writes_lock = threading.Lock()
         event.listen(engine, "before_cursor_execute", _note_write)
 

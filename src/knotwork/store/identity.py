@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -124,8 +125,10 @@ def _top(connection: Connection, query: Any, limit: int) -> list[dict[str, Any]]
     return [{"key": names.get(node, str(node)), "count": int(count)} for node, count in rows]
 
 
-#: Per store: the change state the cached profile aggregates were computed at, and them.
-_PROFILES: dict[str, tuple[tuple[int, ...], dict[tuple[int, int], dict[str, Any]]]] = {}
+#: Per store and (person, limit): the cached profile aggregates, with the change state they
+#: were computed at, when, and this process's graph writes then.
+_Entry = tuple[tuple[int, ...], float, int, dict[str, Any]]
+_PROFILES: dict[str, dict[tuple[int, int], _Entry]] = {}
 _PROFILES_LOCK = threading.Lock()
 #: The most people whose aggregates are kept per store.
 PROFILE_CACHE = 4096
@@ -198,20 +201,27 @@ def _cached_aggregates(
     store: Store, connection: Connection, person: int, limit: int
 ) -> dict[str, Any]:
     """:func:`_aggregates`, kept per store until its links or node keys change (the busiest
-    people's co-workers take tens of milliseconds to count)."""
+    people's co-workers take tens of milliseconds to count), or, for a store with a read lag
+    (a server while another process ingests), until that lag passed or this process wrote."""
     state = _change_state(connection)
     key = _store_key(store)
+    now = time.monotonic()
     with _PROFILES_LOCK:
-        known, entries = _PROFILES.get(key, ((), {}))
-        found = entries.get((person, limit)) if known == state else None
+        entry = _PROFILES.get(key, {}).get((person, limit))
+    found = None
+    if entry is not None:
+        known, made, writes, counts = entry
+        # the counts of the same state, or, with a read lag (a server while another process
+        # ingests), counts younger than the lag when this process wrote nothing since
+        if known == state or (writes == store.graph_writes and now - made < store.read_lag):
+            found = counts
     if found is None:
         found = _aggregates(connection, person, limit)
         with _PROFILES_LOCK:
-            known, entries = _PROFILES.get(key, ((), {}))
-            if known != state or len(entries) >= PROFILE_CACHE:
-                entries = {}
-                _PROFILES[key] = (state, entries)
-            entries[(person, limit)] = found
+            entries = _PROFILES.setdefault(key, {})
+            if len(entries) >= PROFILE_CACHE:
+                entries.clear()
+            entries[(person, limit)] = (state, now, store.graph_writes, found)
     return copy.deepcopy(found)
 
 

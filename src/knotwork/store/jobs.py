@@ -50,8 +50,10 @@ from knotwork.store.engine import Store
 STATES = ("queued", "running", "done", "failed", "cancelled")
 UNFINISHED = ("queued", "running")
 
-#: How much lower than the server a job process runs (``os.nice`` increment).
-NICE = 10
+#: How much lower than the server a job process runs (``os.nice`` increment): the lowest
+#: priority, below the server's background work (its views and text indexes, at 10), so that
+#: the work that readers wait for comes first (measured with ``bench/api_load.py``).
+NICE = 19
 
 #: Seconds between two progress writes of a running job.
 PROGRESS_EVERY = 0.25

@@ -14,8 +14,13 @@ Scoring uses the ``bm25s`` library (sparse precomputed scores, Lucene's BM25 var
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 import re
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import bm25s
 import numpy as np
@@ -100,13 +105,20 @@ class TextIndex:
     @classmethod
     def build(cls, store: Store) -> TextIndex:
         """The index of every text in ``store`` and of every file path."""
-        nodes, texts = schema.nodes, schema.texts
-        with store.connect() as connection:
-            rows = list(connection.execute(select(texts.c.node, texts.c.text)).all())
-            rows += connection.execute(
-                select(nodes.c.id, nodes.c.key).where(nodes.c.kind == NodeKind.FILE.value)
-            ).all()
-        return cls.from_documents([r[0] for r in rows], [r[1] for r in rows])
+        return cls.of_nodes(store, None)
+
+    @classmethod
+    def of_nodes(
+        cls, store: Store, nodes: Sequence[int] | None, extra: Sequence[tuple[int, str]] = ()
+    ) -> TextIndex:
+        """The index of the texts of ``nodes`` (``None``: every text and every file path of
+        ``store``) and of the ``extra`` (node, document) pairs; built in the indexing process
+        when there is one (:func:`index_elsewhere`) and the store is a database file or server.
+        """
+        if _INDEXER is not None and not _in_memory(store.url):
+            made: TextIndex = _INDEXER.submit(_index_at, store.url, nodes, extra).result()
+            return made
+        return _index(store, nodes, extra)
 
     def scores(self, query: str) -> npt.NDArray[np.float64]:
         """The BM25 score of every document for ``query`` (zeros when no word is known)."""
@@ -124,4 +136,72 @@ class TextIndex:
         return [(int(self.nodes[i]), float(scores[i])) for i in top if scores[i] > 0]
 
 
-__all__ = ["STOPWORDS", "TextIndex", "tokenize"]
+def _in_memory(url: str) -> bool:
+    return url.rstrip("/") == "sqlite:" or ":memory:" in url
+
+
+def _index(
+    store: Store, wanted: Sequence[int] | None, extra: Sequence[tuple[int, str]]
+) -> TextIndex:
+    nodes, texts = schema.nodes, schema.texts
+    rows: list[tuple[int, str]] = []
+    with store.connect() as connection:
+        if wanted is None:
+            rows += [
+                (int(r[0]), str(r[1]))
+                for r in connection.execute(select(texts.c.node, texts.c.text))
+            ]
+            rows += [
+                (int(r[0]), str(r[1]))
+                for r in connection.execute(
+                    select(nodes.c.id, nodes.c.key).where(nodes.c.kind == NodeKind.FILE.value)
+                )
+            ]
+        else:
+            for start in range(0, len(wanted), 900):
+                chunk = list(wanted[start : start + 900])
+                query = select(texts.c.node, texts.c.text).where(texts.c.node.in_(chunk))
+                rows += [(int(r[0]), str(r[1])) for r in connection.execute(query)]
+    rows += extra
+    return TextIndex.from_documents([r[0] for r in rows], [r[1] for r in rows])
+
+
+def _index_at(
+    url: str, wanted: Sequence[int] | None, extra: Sequence[tuple[int, str]]
+) -> TextIndex:
+    """:func:`_index` in the indexing process (which opens the store by its URL)."""
+    store = Store.open(url, upgrade=False)
+    try:
+        return _index(store, wanted, extra)
+    finally:
+        store.close()
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+
+_INDEXER: ProcessPoolExecutor | None = None
+_INDEXER_LOCK = threading.Lock()
+
+
+def index_elsewhere(enabled: bool = True) -> None:
+    """Build text indexes in one separate process, at low priority, from now on (``False``:
+    in the calling thread again, and stop that process). A server does so: splitting texts
+    into words is pure Python, and in the server's own process it would hold the interpreter
+    lock that the threads answering requests need.
+
+    >>> index_elsewhere(True); index_elsewhere(False)
+    """
+    global _INDEXER
+    with _INDEXER_LOCK:
+        if enabled and _INDEXER is None:
+            context = multiprocessing.get_context("spawn")  # the server has threads: no fork
+            _INDEXER = ProcessPoolExecutor(1, mp_context=context, initializer=_lower_priority)
+        elif not enabled and _INDEXER is not None:
+            _INDEXER.shutdown(cancel_futures=True)
+            _INDEXER = None
+
+
+__all__ = ["STOPWORDS", "TextIndex", "index_elsewhere", "tokenize"]
