@@ -6,13 +6,12 @@ of a request makes that request wait, and so does every result a service derives
 view (an expertise index, a ranking): reads slow down for as long as the ingest runs.
 
 :func:`serve_views` hands a store's views to one background thread instead. A reader gets the
-last view that was made ready and wakes the thread; the thread reads what changed (as
+last view that was made ready; every ``poll`` seconds the thread reads what changed (as
 :func:`~knotwork.graph.live.refresh` does), runs the server's *warm* function on the new views
 (the reads it answers most, so that their derived results are computed here, not in a
 request), and only then makes the new views the cached ones (if warming fails, it logs why
-and serves them unwarmed). The thread also looks at the
-store every ``poll`` seconds, so what another process wrote shows within about ``poll`` seconds
-plus one refresh.
+and serves them unwarmed). What another process wrote shows within about ``poll`` seconds
+plus one round.
 
 A client still sees its own writes at once: writes made by this process to the graph's tables
 are counted by the store (:attr:`~knotwork.store.engine.Store.graph_writes`), and a view older
@@ -119,8 +118,7 @@ class Serving:
             hit = _VIEWS.get(key)
             busy = _REFRESHING.setdefault(key, threading.Lock())
         if hit is not None and _written(hit) >= store.graph_writes:
-            self._wake.set()
-            return hit
+            return hit  # the thread looks at the store every ``poll`` seconds
         with busy:
             with _LOCK:
                 hit = _VIEWS.get(key)

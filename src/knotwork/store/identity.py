@@ -203,19 +203,31 @@ def _cached_aggregates(
     """:func:`_aggregates`, kept per store until its links or node keys change (the busiest
     people's co-workers take tens of milliseconds to count), or, for a store with a read lag
     (a server while another process ingests), until that lag passed or this process wrote."""
-    state = _change_state(connection)
     key = _store_key(store)
     now = time.monotonic()
     with _PROFILES_LOCK:
         entry = _PROFILES.get(key, {}).get((person, limit))
     found = None
+    state: tuple[int, ...] = ()
     if entry is not None:
         known, made, writes, counts = entry
-        # the counts of the same state, or, with a read lag (a server while another process
-        # ingests), counts younger than the lag when this process wrote nothing since
-        if known == state or (writes == store.graph_writes and now - made < store.read_lag):
+        # with a read lag (a server while another process ingests), counts younger than the
+        # lag when this process wrote nothing since, without even counting the rows
+        if writes == store.graph_writes and now - made < store.read_lag:
             found = counts
+        else:
+            state = _change_state(connection)
+            if known == state:  # still current: counts, and younger again
+                found = counts
+                with _PROFILES_LOCK:
+                    _PROFILES.setdefault(key, {})[(person, limit)] = (
+                        state,
+                        now,
+                        store.graph_writes,
+                        counts,
+                    )
     if found is None:
+        state = state or _change_state(connection)
         found = _aggregates(connection, person, limit)
         with _PROFILES_LOCK:
             entries = _PROFILES.setdefault(key, {})
