@@ -36,15 +36,6 @@ from knotwork.store.jobs import finish_job, new_job, prune_jobs, run_job
 STOP_GRACE = 5.0
 
 
-def in_memory(url: str) -> bool:
-    """Whether ``url`` names a database that lives in one process's memory.
-
-    >>> in_memory("sqlite://"), in_memory("sqlite:///:memory:"), in_memory("sqlite:///k.db")
-    (True, True, False)
-    """
-    return url.rstrip("/") == "sqlite:" or ":memory:" in url
-
-
 class JobRunner:
     """Starts ingest jobs of one server process over ``store`` and stops them at shutdown.
 
@@ -55,7 +46,7 @@ class JobRunner:
     def __init__(self, store: Store, *, key: bytes) -> None:
         self.store = store
         self.key = key
-        self.separate = not in_memory(store.url)
+        self.separate = not store.in_memory
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
         self._stopping = False
@@ -137,4 +128,4 @@ def _error(job: str, reason: str, *, name: str = "JobError") -> dict[str, str]:
     return {"error": name, "place": job, "reason": reason}
 
 
-__all__ = ["STOP_GRACE", "JobRunner", "in_memory"]
+__all__ = ["STOP_GRACE", "JobRunner"]

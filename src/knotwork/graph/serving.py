@@ -51,7 +51,6 @@ from knotwork.graph.view import (
     GraphView,
     ViewKey,
     publish,
-    store_key,
 )
 from knotwork.store.engine import Store
 
@@ -67,7 +66,7 @@ READ_LAG = 30.0
 SWITCH_SECONDS = 0.001
 #: Collections of the middle generation between two full collections (Python's default: 10).
 FULL_COLLECTION_EVERY = 100
-#: The background thread's OS priority (nice), as an ingest job's: readers come first.
+#: The background thread's OS priority (nice): readers come first, ingest jobs (19) last.
 NICE = 10
 #: The background thread rests at least this share of its time (a round that took 1 s is
 #: followed by 1 s of rest), so that it never takes a whole core from the readers.
@@ -95,7 +94,7 @@ class Serving:
         self, store: Store, warm: Callable[[Store], object], *, poll: float = POLL_SECONDS
     ) -> None:
         self.store = store
-        self.key = store_key(store)
+        self.key = store.cache_key
         self.warm = warm
         self.poll = poll
         self._wake = threading.Event()
@@ -250,7 +249,7 @@ def serve_views(
 
 def serving(store: Store) -> Serving | None:
     """The :class:`Serving` of ``store`` in this process, if any."""
-    found: Serving | None = _SERVED.get(store_key(store))
+    found: Serving | None = _SERVED.get(store.cache_key)
     return found
 
 

@@ -429,16 +429,6 @@ _REFRESHING: dict[ViewKey, threading.Lock] = {}
 _SERVED: dict[str, Any] = {}
 
 
-def store_key(store: Store) -> str:
-    """The name of ``store`` in the view cache: its URL (and its engine, for a store in memory).
-
-    >>> store_key(Store.open("sqlite:////tmp/k.db", upgrade=False))
-    'sqlite:////tmp/k.db'
-    """
-    memory = store.url.rstrip("/") == "sqlite:" or ":memory:" in store.url
-    return store.url + (f"#{id(store.engine)}" if memory else "")
-
-
 def cached_view(
     store: Store,
     *,
@@ -462,7 +452,7 @@ def cached_view(
     """
     from knotwork.graph.live import refresh
 
-    key = (store_key(store), as_of, half_life_days)
+    key = (store.cache_key, as_of, half_life_days)
     served = _SERVED.get(key[0])
     if served is not None:
         return served.view(store, key)  # type: ignore[no-any-return]
@@ -504,5 +494,4 @@ __all__ = [
     "cached_view",
     "fingerprint",
     "publish",
-    "store_key",
 ]

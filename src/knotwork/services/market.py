@@ -179,7 +179,7 @@ def _cache_dir() -> Path:
 
 def _base_index(store: Store, mark: tuple[int, int]) -> TextIndex:
     """The index of the store's ingested texts, from disk when a copy for ``mark`` is there."""
-    if mark[0] <= DISK_TEXTS or ":memory:" in store.url or store.url.rstrip("/") == "sqlite:":
+    if mark[0] <= DISK_TEXTS or store.in_memory:
         return TextIndex.build(store)
     name = hashlib.sha256(f"{store.url}|{mark}".encode()).hexdigest()[:24]
     folder = _cache_dir() / name
@@ -263,7 +263,7 @@ def _authority(view: GraphView, store: Store) -> FloatArray:
 
 def _authority_file(store: Store, view: GraphView) -> Path | None:
     """Where the authority vector of a large, file-backed store is kept (else ``None``)."""
-    if view.n_nodes <= DISK_TEXTS or ":memory:" in store.url or store.url.rstrip("/") == "sqlite:":
+    if view.n_nodes <= DISK_TEXTS or store.in_memory:
         return None
     name = hashlib.sha256(f"{store.url}|{view.half_life_days}".encode()).hexdigest()[:24]
     return _cache_dir().parent / "authority" / f"{name}.npz"

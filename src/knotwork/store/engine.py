@@ -150,6 +150,22 @@ class Store:
         return store
 
     @property
+    def in_memory(self) -> bool:
+        """Whether the database lives in this process's memory (no other process can open it).
+
+        >>> [Store.open(url, upgrade=False).in_memory
+        ...  for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///k.db")]
+        [True, True, False]
+        """
+        return self.url.rstrip("/") == "sqlite:" or ":memory:" in self.url
+
+    @property
+    def cache_key(self) -> str:
+        """The name of this store in a process's caches: its URL, and for a store in memory
+        its engine as well (two stores in memory share a URL, not their data)."""
+        return self.url + (f"#{id(self.engine)}" if self.in_memory else "")
+
+    @property
     def backend(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name

@@ -147,11 +147,6 @@ def _change_state(connection: Connection) -> tuple[int, ...]:
     return tuple(int(v) for v in row)
 
 
-def _store_key(store: Store) -> str:
-    memory = store.url.rstrip("/") == "sqlite:" or ":memory:" in store.url
-    return store.url + (f"#{id(store.engine)}" if memory else "")
-
-
 def _aggregates(connection: Connection, person: int, limit: int) -> dict[str, Any]:
     links = schema.links
     own = links.alias("own")
@@ -203,37 +198,24 @@ def _cached_aggregates(
     """:func:`_aggregates`, kept per store until its links or node keys change (the busiest
     people's co-workers take tens of milliseconds to count), or, for a store with a read lag
     (a server while another process ingests), until that lag passed or this process wrote."""
-    key = _store_key(store)
-    now = time.monotonic()
+    key = store.cache_key
+    now, own = time.monotonic(), store.graph_writes
     with _PROFILES_LOCK:
         entry = _PROFILES.get(key, {}).get((person, limit))
-    found = None
-    state: tuple[int, ...] = ()
-    if entry is not None:
-        known, made, writes, counts = entry
-        # with a read lag (a server while another process ingests), counts younger than the
-        # lag when this process wrote nothing since, without even counting the rows
-        if writes == store.graph_writes and now - made < store.read_lag:
-            found = counts
-        else:
-            state = _change_state(connection)
-            if known == state:  # still current: counts, and younger again
-                found = counts
-                with _PROFILES_LOCK:
-                    _PROFILES.setdefault(key, {})[(person, limit)] = (
-                        state,
-                        now,
-                        store.graph_writes,
-                        counts,
-                    )
-    if found is None:
-        state = state or _change_state(connection)
+    # with a read lag (a server while another process ingests), counts younger than the lag
+    # when this process wrote nothing since, without even counting the rows
+    if entry is not None and entry[2] == own and now - entry[1] < store.read_lag:
+        return copy.deepcopy(entry[3])
+    state = _change_state(connection)
+    if entry is not None and entry[0] == state:
+        found = entry[3]  # still current (and younger again)
+    else:
         found = _aggregates(connection, person, limit)
-        with _PROFILES_LOCK:
-            entries = _PROFILES.setdefault(key, {})
-            if len(entries) >= PROFILE_CACHE:
-                entries.clear()
-            entries[(person, limit)] = (state, now, store.graph_writes, found)
+    with _PROFILES_LOCK:
+        entries = _PROFILES.setdefault(key, {})
+        if len(entries) >= PROFILE_CACHE:
+            entries.clear()
+        entries[(person, limit)] = (state, now, own, found)
     return copy.deepcopy(found)
 
 

@@ -115,7 +115,7 @@ class TextIndex:
         ``store``) and of the ``extra`` (node, document) pairs; built in the indexing process
         when there is one (:func:`index_elsewhere`) and the store is a database file or server.
         """
-        if _INDEXER is not None and not _in_memory(store.url):
+        if _INDEXER is not None and not store.in_memory:
             made: TextIndex = _INDEXER.submit(_index_at, store.url, nodes, extra).result()
             return made
         return _index(store, nodes, extra)
@@ -134,10 +134,6 @@ class TextIndex:
             return []
         top = np.argsort(-scores, kind="stable")[:limit]
         return [(int(self.nodes[i]), float(scores[i])) for i in top if scores[i] > 0]
-
-
-def _in_memory(url: str) -> bool:
-    return url.rstrip("/") == "sqlite:" or ":memory:" in url
 
 
 def _index(

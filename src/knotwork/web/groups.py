@@ -59,9 +59,7 @@ _HISTORY_LOCK = threading.Lock()
 def _history_key(store: Store, every: float, k_min: int) -> tuple[Any, ...]:
     """What the history depends on: the store, the settings and the state of its data."""
     view = cached_view(store)
-    memory = store.url.rstrip("/") == "sqlite:" or ":memory:" in store.url
-    where = store.url + (f"#{id(store.engine)}" if memory else "")
-    return (where, every, k_min, view.n_nodes, len(view.time), view.as_of)
+    return (store.cache_key, every, k_min, view.n_nodes, len(view.time), view.as_of)
 
 
 def _compute(key: tuple[Any, ...], store: Store, every: float, k_min: int) -> None:
