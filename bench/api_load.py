@@ -60,6 +60,10 @@ class Results:
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
+    #: (seconds from the start, class, latency in seconds) of every request, in arrival order.
+    trace: list[tuple[float, str, float]] = field(default_factory=list)
+    #: The wall-clock time (Unix seconds) of the trace's zero.
+    started: float = 0.0
 
     def all(self) -> list[float]:
         return [v for values in self.latencies.values() for v in values]
@@ -77,6 +81,7 @@ async def drive(
     """Send ``rate`` requests/s for ``seconds`` (open loop), cycling through ``plan``."""
     results = Results()
     start = time.perf_counter() + 0.05
+    results.started = time.time() + start - time.perf_counter()
 
     async def one(at: float, kind: str, url: str) -> None:
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
@@ -84,7 +89,9 @@ async def drive(
             ok = (await client.get(url)).status_code == 200
         except httpx.HTTPError:
             ok = False
-        results.latencies.setdefault(kind, []).append(time.perf_counter() - at)
+        took = time.perf_counter() - at
+        results.latencies.setdefault(kind, []).append(took)
+        results.trace.append((at - start, kind, took))
         if not ok:
             results.errors[kind] = results.errors.get(kind, 0) + 1
 
@@ -249,6 +256,12 @@ async def measure(args: argparse.Namespace, url: str, workers: int, token: str) 
                 print("  no ingest job was seen running within 2 minutes")
             while_ingesting = await drive(client, args.rate, args.seconds, plan)
             during = report(f"during ingest at {args.rate:g}/s", while_ingesting)
+            if args.trace:
+                with open(args.trace, "w") as out:
+                    out.writelines(
+                        f"{t:.3f} {k} {1000 * v:.1f}\n" for t, k, v in while_ingesting.trace
+                    )
+                    out.write(f"# started at {while_ingesting.started:.3f}\n")
             ingesting.stopped.set()
             await jobs
             read = sum(int(j["read"]) for j in ingesting.jobs)  # type: ignore[call-overload]
@@ -288,5 +301,8 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=30_000, help="messages per ingest job")
     parser.add_argument("--jobs", type=int, default=4, help="ingest jobs at most, one by one")
     parser.add_argument("--workers", type=int, nargs="+", default=[1])
+    parser.add_argument(
+        "--trace", type=Path, help="write each read during ingest (start s, class, ms) here"
+    )
     os.chdir(tempfile.gettempdir())
     asyncio.run(main(parser.parse_args()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from knotwork.graph import ppr
+from knotwork.graph.ppr import threads_for_load
 from knotwork.graph.sample import commit_record
 from knotwork.graph.serving import Serving, serve_views, serving
 from knotwork.graph.synthetic import generate
@@ -132,3 +135,21 @@ def test_a_failed_warm_still_serves_the_new_views(
         assert "warming the new views" in caplog.text
     finally:
         views.stop()
+
+
+def test_a_round_pauses_the_collector_and_kernels_run_on_one_thread(
+    stores: tuple[Store, Store],
+) -> None:
+    server, other = stores
+    seen: list[tuple[bool, int]] = []
+    views = Serving(server, warm=lambda s: seen.append((gc.isenabled(), threads_for_load())))
+    views.start()
+    try:
+        cached_view(server)
+        commit(other, "late@x.org", "src/late.py")
+        views.settle()
+        assert seen == [(False, 1)]  # no collection while new rows are read and warmed
+        assert gc.isenabled()  # back once the round ended
+    finally:
+        views.stop()
+    assert ppr._THREAD_CAP[0] is None  # the kernels may use every thread again

@@ -1,8 +1,10 @@
 """Profile counts while another process ingests: served from the cache for the store's read
-lag, recomputed at once after this process's own writes or without a lag."""
+lag, recomputed at once after this process's own writes or without a lag, and in the
+background (served as they were meanwhile) up to a few lags later."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from knotwork.graph.sample import commit_record
 from knotwork.ingest.base import Batch
 from knotwork.model import Node
 from knotwork.store.engine import Store
-from knotwork.store.identity import profile
+from knotwork.store.identity import RECOUNTS, STALE_LAGS, profile
 from knotwork.store.writer import SourceInfo, write_batch
 
 GIT = SourceInfo("git", "git:lag", "lag")
@@ -58,3 +60,19 @@ def test_with_a_lag_others_writes_wait_but_own_writes_do_not(
     server.read_lag = 0.0
     commit(other, 3)
     assert authored(server) == 4
+
+
+def test_counts_past_the_lag_are_served_while_counted_again(
+    stores: tuple[Store, Store],
+) -> None:
+    server, other = stores
+    server.read_lag = 1.0
+    assert authored(server) == 1
+    commit(other, 1)
+    time.sleep(1.1)  # past the lag, within STALE_LAGS lags: the kept counts, recounted behind
+    assert authored(server) == 1
+    assert RECOUNTS.wait()
+    assert authored(server) == 2  # the recount, younger than the lag again
+    commit(other, 2)
+    time.sleep(STALE_LAGS * 1.0 + 0.1)  # too old to serve: counted in the reader's thread
+    assert authored(server) == 3

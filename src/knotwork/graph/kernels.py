@@ -25,9 +25,37 @@ compiles (seconds), later processes load the machine code from ``__pycache__``.
 
 from __future__ import annotations
 
+import importlib
+import os
+
+import numba
 import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
+
+
+def _threadsafe_layer() -> bool:
+    """Whether numba's parallel kernels may run from several threads at once: an OpenMP or
+    TBB threading layer loads (numba's own ``workqueue`` layer aborts the process on a
+    concurrent launch), and ``NUMBA_THREADING_LAYER`` does not ask for ``workqueue``."""
+    asked = os.environ.get("NUMBA_THREADING_LAYER", "default")
+    if asked not in ("default", "threadsafe", "safe", "omp", "tbb"):
+        return False
+    for name in ("tbbpool", "omppool"):
+        try:
+            importlib.import_module(f"numba.np.ufunc.{name}")
+        except ImportError:
+            continue
+        if asked == "default":
+            numba.config.THREADING_LAYER = "threadsafe"  # type: ignore[attr-defined]
+        return True
+    return False
+
+
+#: Whether the kernels release the GIL while they run (see :func:`_threadsafe_layer`): a
+#: server's other threads then answer requests while a kernel ranks a graph in one of them.
+#: Held, a 40 ms who-knows walk or a view's warm-up PageRank stalled every other request.
+NOGIL = _threadsafe_layer()
 
 #: Floating-point liberties of the kernels that sum over links: the float32 sum of a row may
 #: be reordered (vectorised, several partial sums) and multiply-adds fused. Summing a row in
@@ -41,7 +69,7 @@ I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
 
-@njit(parallel=True, cache=True, fastmath=SUMS)
+@njit(nogil=NOGIL, parallel=True, cache=True, fastmath=SUMS)
 def pagerank_pull(
     indptr: I64,
     indices: I32,
@@ -86,7 +114,7 @@ def pagerank_pull(
     return current, iterations, change
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=NOGIL, parallel=True, cache=True)
 def pagerank_pull_many(
     indptr: I64,
     indices: I32,
@@ -134,7 +162,7 @@ def pagerank_pull_many(
     return current, iterations
 
 
-@njit(cache=True)
+@njit(nogil=NOGIL, cache=True)
 def forward_push(
     indptr: I64,
     indices: I32,
@@ -229,7 +257,7 @@ def forward_push(
     return nodes, values, left, work
 
 
-@njit(cache=True)
+@njit(nogil=NOGIL, cache=True)
 def monte_carlo(
     indptr: I64,
     indices: I32,
@@ -296,7 +324,7 @@ def monte_carlo(
 FLOAT32_FLOOR = 2.0**-22
 
 
-@njit(cache=True)
+@njit(nogil=NOGIL, cache=True)
 def topological_order(indptr: I64, indices: I32) -> I64:
     """A topological order of an acyclic graph given as out-link CSR (Kahn's algorithm).
 
@@ -326,7 +354,7 @@ def topological_order(indptr: I64, indices: I32) -> I64:
     return order[:size]
 
 
-@njit(cache=True)
+@njit(nogil=NOGIL, cache=True)
 def dag_levels(indptr: I64, indices: I32, order: I64) -> I64:
     """The level of each node of an acyclic graph (out-link CSR, ``order`` topological): 0 for
     a node without in-links, else one more than the highest level linking to it. Nodes of one
@@ -342,7 +370,7 @@ def dag_levels(indptr: I64, indices: I32, order: I64) -> I64:
     return level
 
 
-@njit(cache=True)
+@njit(nogil=NOGIL, cache=True)
 def label_propagation(indptr: I64, indices: I32, rounds: int, seed: int) -> I64:
     """Communities of a symmetric pattern (CSR) by label propagation (Raghavan, Albert,
     Kumara 2007): each node, in a random order fixed by ``seed``, takes the label most of its
@@ -386,7 +414,7 @@ def label_propagation(indptr: I64, indices: I32, rounds: int, seed: int) -> I64:
     return label
 
 
-@njit(parallel=True, cache=True, fastmath=SUMS)
+@njit(nogil=NOGIL, parallel=True, cache=True, fastmath=SUMS)
 def _sweep(
     indptr: I64, indices: I32, prob: F32, p: F32, y: F32, lo: int, hi: int, damping: float
 ) -> tuple[float, float]:
@@ -407,7 +435,7 @@ def _sweep(
     return moved, total
 
 
-@njit(parallel=True, cache=True, fastmath=SUMS)
+@njit(nogil=NOGIL, parallel=True, cache=True, fastmath=SUMS)
 def _block_inputs(
     indptr: I64, indices: I32, prob: F32, p: F32, y: F32, lo: int, hi: int, damping: float
 ) -> tuple[F64, I64, float]:
@@ -435,7 +463,7 @@ def _block_inputs(
     return base, split, inner
 
 
-@njit(cache=True)
+@njit(nogil=NOGIL, cache=True)
 def _balance(y: F32, base: F64, inner: float, lo: int, hi: int, damping: float) -> float:
     """Rescale the start of a cyclic block so that its mass balances: the exact solution
     satisfies ``sum(y) - d * inner = sum(base)`` (sum the block's equations), so ``y`` is
@@ -459,7 +487,7 @@ def _balance(y: F32, base: F64, inner: float, lo: int, hi: int, damping: float) 
     return factor
 
 
-@njit(inline="always", cache=True)
+@njit(nogil=NOGIL, inline="always", cache=True)
 def _block_row(
     indptr: I64,
     indices: I32,
@@ -478,7 +506,7 @@ def _block_row(
     return float(base[k] + damping * acc)
 
 
-@njit(parallel=True, cache=True, fastmath=SUMS)
+@njit(nogil=NOGIL, parallel=True, cache=True, fastmath=SUMS)
 def _block_sweep(
     indptr: I64, indices: I32, prob: F32, y: F32, base: F64, split: I64, lo: int, damping: float
 ) -> tuple[float, float]:
@@ -494,7 +522,7 @@ def _block_sweep(
     return moved, total
 
 
-@njit(cache=True, fastmath=SUMS)
+@njit(nogil=NOGIL, cache=True, fastmath=SUMS)
 def _block_sweep_serial(
     indptr: I64, indices: I32, prob: F32, y: F32, base: F64, split: I64, lo: int, damping: float
 ) -> tuple[float, float]:
@@ -509,7 +537,7 @@ def _block_sweep_serial(
     return moved, total
 
 
-@njit(inline="always", cache=True)
+@njit(nogil=NOGIL, inline="always", cache=True)
 def _dag_row(indptr: I64, indices: I32, prob: F32, p: F32, y: F32, i: int, damping: float) -> None:
     """Row ``i`` of a singleton component: its value follows exactly from values already
     final (a self-loop is solved in closed form). Its in-links come from earlier rows or
@@ -529,7 +557,7 @@ def _dag_row(indptr: I64, indices: I32, prob: F32, p: F32, y: F32, i: int, dampi
     y[i] = (damping * acc + base) / (1.0 - damping * loop)
 
 
-@njit(cache=True, fastmath=SUMS)
+@njit(nogil=NOGIL, cache=True, fastmath=SUMS)
 def _solve_dag_run(
     indptr: I64, indices: I32, prob: F32, p: F32, y: F32, lo: int, hi: int, damping: float
 ) -> None:
@@ -539,7 +567,7 @@ def _solve_dag_run(
         _dag_row(indptr, indices, prob, p, y, i, damping)
 
 
-@njit(parallel=True, cache=True, fastmath=SUMS)
+@njit(nogil=NOGIL, parallel=True, cache=True, fastmath=SUMS)
 def _solve_dag_wave(
     indptr: I64, indices: I32, prob: F32, p: F32, y: F32, lo: int, hi: int, damping: float
 ) -> None:
@@ -549,7 +577,7 @@ def _solve_dag_wave(
         _dag_row(indptr, indices, prob, p, y, i, damping)
 
 
-@njit(cache=True)
+@njit(nogil=NOGIL, cache=True)
 def dag_waves(indptr: I64, indices: I32, blocks: I64) -> npt.NDArray[np.bool_]:
     """Where runs of singleton blocks must be cut so that each piece can be solved in parallel.
 
@@ -584,7 +612,7 @@ def dag_waves(indptr: I64, indices: I32, blocks: I64) -> npt.NDArray[np.bool_]:
 EXTRAPOLATE_AFTER = 5
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=NOGIL, parallel=True, cache=True)
 def _extrapolate(y: F32, previous: F32, lo: int, factor: float) -> None:
     """Aitken extrapolation of a block converging geometrically: when each sweep changes it by
     a steady ratio ``r`` of the change before, what is left to move is about
@@ -593,7 +621,7 @@ def _extrapolate(y: F32, previous: F32, lo: int, factor: float) -> None:
         y[lo + k] = np.float32(y[lo + k] + factor * (y[lo + k] - previous[k]))
 
 
-@njit(cache=True)
+@njit(nogil=NOGIL, cache=True)
 def pagerank_blocks(
     indptr: I64,
     indices: I32,

@@ -104,14 +104,36 @@ WALKS = 40_000
 EPS = 1e-6
 
 
+#: Threads per kernel call at most, for this process (``None``: numba's); see :func:`limit_threads`.
+_THREAD_CAP: list[int | None] = [None]
+
+
+def limit_threads(count: int | None) -> None:
+    """Run every kernel call of this process on at most ``count`` threads (``None``: as many
+    as numba has). A server sets 1: its requests already run side by side on the cores (the
+    kernels release the GIL, see :data:`~knotwork.graph.kernels.NOGIL`), and the parallel
+    loops of calls running at once wait on each other's threads.
+
+    >>> limit_threads(1); threads_for_load()
+    1
+    >>> limit_threads(None)
+    """
+    if count is not None and count < 1:
+        raise ValueError("a kernel needs at least one thread")
+    _THREAD_CAP[0] = count
+
+
 def threads_for_load() -> int:
-    """Threads for the parallel kernels: all of numba's, or 1 when the machine is saturated.
+    """Threads for the parallel kernels: all of numba's (or the :func:`limit_threads` cap),
+    or 1 when the machine is saturated.
 
     On a machine whose one-minute load is at least its core count, parallel loops wait on
     each other (measured on 2 busy cores: 1 thread 25 ms/iteration, 2 threads 93 ms).
     """
     cores = os.cpu_count() or 1
-    return 1 if os.getloadavg()[0] >= cores else int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    most = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    cap = _THREAD_CAP[0]
+    return 1 if os.getloadavg()[0] >= cores else min(most, cap or most)
 
 
 def node_order(adjacency: sp.csr_matrix, order: Order) -> npt.NDArray[np.int64]:
@@ -505,6 +527,7 @@ __all__ = [
     "SMALL_GRAPH",
     "WALKS",
     "FastWalk",
+    "limit_threads",
     "node_order",
     "threads_for_load",
     "top",

@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable
 
 from knotwork.graph.live import refresh
+from knotwork.graph.ppr import limit_threads
 from knotwork.graph.view import (
     _LOCK,
     _REFRESHING,
@@ -64,6 +65,9 @@ READ_LAG = 30.0
 #: thread holds the GIL at most this long before a reader gets it (Python's default is 5 ms,
 #: which a reader that makes many short database calls pays at each call).
 SWITCH_SECONDS = 0.001
+#: Threads per kernel call while views are served: requests run side by side (the kernels
+#: release the GIL), each kernel on one thread.
+KERNEL_THREADS = 1
 #: Collections of the middle generation between two full collections (Python's default: 10).
 FULL_COLLECTION_EVERY = 100
 #: The background thread's OS priority (nice): readers come first, ingest jobs (19) last.
@@ -81,6 +85,32 @@ _LOCAL = threading.local()
 def _written(view: GraphView) -> int:
     """This process's graph writes the view is known to include (-1: unknown)."""
     return int(view._cache.get(_WRITES, -1))
+
+
+class _CollectorPause:
+    """No automatic garbage collection while at least one ``with`` block of it runs (in
+    any thread); the collector comes back when the last one ends, if it was on before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._was_on = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._inside == 0:
+                self._was_on = gc.isenabled()
+                gc.disable()
+            self._inside += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._inside -= 1
+            if self._inside == 0 and self._was_on:
+                gc.enable()
+
+
+_collector_paused = _CollectorPause()
 
 
 class Serving:
@@ -153,7 +183,15 @@ class Serving:
                 self._rounds.wait(1.0)
 
     def _round(self) -> None:
-        """Bring every cached view of the store up to date, warm the new ones, serve them."""
+        """Bring every cached view of the store up to date, warm the new ones, serve them.
+
+        The garbage collector is paused meanwhile: reading new links makes many short-lived
+        row tuples, and the collections they set off (10-20 ms each, several a round) hold
+        the interpreter lock, stopping every reader."""
+        with _collector_paused:
+            self._round_now()
+
+    def _round_now(self) -> None:
         with _LOCK:
             keys = [key for key in _VIEWS if key[0] == self.key]
         writes = self.store.graph_writes
@@ -212,6 +250,7 @@ class Serving:
         """Start the thread and route the store's :func:`cached_view` calls here."""
         _SERVED[self.key] = self
         self.store.read_lag = READ_LAG
+        limit_threads(KERNEL_THREADS)
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_SECONDS))
         # What lives now (the libraries' modules, functions and types: some 300,000 objects)
         # lives as long as the server: out of the collector's reach, a full collection walks
@@ -230,6 +269,8 @@ class Serving:
         if _SERVED.get(self.key) is self:
             del _SERVED[self.key]
             self.store.read_lag = 0.0
+            if not _SERVED:
+                limit_threads(None)
         self._stopped.set()
         self._wake.set()
         self._urgent.set()
@@ -254,6 +295,7 @@ def serving(store: Store) -> Serving | None:
 
 
 __all__ = [
+    "KERNEL_THREADS",
     "NICE",
     "POLL_SECONDS",
     "REST_SHARE",

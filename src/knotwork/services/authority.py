@@ -146,6 +146,10 @@ def _ranked(
     computed_by: str,
 ) -> list[dict[str, Any]]:
     candidates = np.flatnonzero(chosen & (scores > 0))
+    if limit < len(candidates):  # the best ``limit`` without sorting all (ties kept)
+        values = scores[candidates]
+        kth = np.partition(values, len(values) - limit)[len(values) - limit]
+        candidates = candidates[values >= kth]
     order = candidates[np.argsort(-scores[candidates], kind="stable")][:limit]
     info = describe(store, [int(view.ids[i]) for i in order])
     result = []

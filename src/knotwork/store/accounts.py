@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,10 +71,38 @@ class Account:
     role: str
 
 
+#: Per store and alias: the person the alias resolved to (or None), when (monotonic seconds)
+#: and this process's graph writes then (see :func:`_person_of`).
+_PEOPLE: dict[tuple[str, str], tuple[int | None, float, int]] = {}
+_PEOPLE_LOCK = threading.Lock()
+#: The most aliases whose person is kept.
+PEOPLE_CACHE = 4096
+
+
 def _person_of(store: Store, alias: str) -> int | None:
+    """The one person ``alias`` names, if any. Within the store's read lag (a server while
+    other processes ingest, :attr:`~knotwork.store.engine.Store.read_lag`) and when this
+    process wrote nothing to the graph since, the last answer is kept: a user whose alias is
+    no person's would otherwise pay an identity lookup on every request."""
+    key, now, own = (store.cache_key, alias), time.monotonic(), store.graph_writes
+    with _PEOPLE_LOCK:
+        entry = _PEOPLE.get(key)
+    if entry is not None and entry[2] == own and now - entry[1] < store.read_lag:
+        return entry[0]
     with store.connect() as connection:
         found = candidates(connection, alias)
-    return found[0] if len(found) == 1 else None
+    person = found[0] if len(found) == 1 else None
+    with _PEOPLE_LOCK:
+        if len(_PEOPLE) >= PEOPLE_CACHE:
+            _PEOPLE.clear()
+        _PEOPLE[key] = (person, now, own)
+    return person
+
+
+def forget_people() -> None:
+    """Drop the kept people of every alias (e.g. after an erasure)."""
+    with _PEOPLE_LOCK:
+        _PEOPLE.clear()
 
 
 def add_user(
@@ -183,6 +212,7 @@ __all__ = [
     "Account",
     "add_user",
     "check_token",
+    "forget_people",
     "keyed_hash",
     "list_users",
     "revoke",

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, delete, func, or_, select, text, update
 from knotwork.errors import NotFoundError
 from knotwork.model import Flag, LinkKind, NodeKind, Record
 from knotwork.store import released, schema
-from knotwork.store.accounts import keyed_hash, secret_key
+from knotwork.store.accounts import forget_people, keyed_hash, secret_key
 from knotwork.store.engine import Store
 from knotwork.store.identity import forget_profiles, resolve
 from knotwork.store.jobs import prune_jobs
@@ -162,7 +162,7 @@ def _compact(store: Store) -> None:
 
 
 def _forget_views() -> None:
-    """Drop cached views, rankings and profiles, which may hold the person."""
+    """Drop cached views, rankings, profiles and account people, which may hold the person."""
     from knotwork.graph import view
     from knotwork.services import expertise
 
@@ -170,6 +170,7 @@ def _forget_views() -> None:
         view._VIEWS.clear()
     expertise._LATEST.clear()
     forget_profiles()
+    forget_people()
     released.forget_memos()
 
 

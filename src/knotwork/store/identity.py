@@ -16,8 +16,12 @@ knotwork.errors.NotFoundError: ada@example.org: no person has this alias
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import logging
+import os
+import queue
 import threading
 import time
 import unicodedata
@@ -31,6 +35,8 @@ from knotwork.errors import InputError, NotFoundError
 from knotwork.model import Flag, LinkKind, NodeKind
 from knotwork.store import schema
 from knotwork.store.engine import Store
+
+log = logging.getLogger(__name__)
 
 #: Link kinds from a person to the work item they took part in.
 PERSON_TO_ITEM = tuple(
@@ -197,26 +203,98 @@ def _cached_aggregates(
 ) -> dict[str, Any]:
     """:func:`_aggregates`, kept per store until its links or node keys change (the busiest
     people's co-workers take tens of milliseconds to count), or, for a store with a read lag
-    (a server while another process ingests), until that lag passed or this process wrote."""
-    key = store.cache_key
+    (a server while another process ingests), until that lag passed or this process wrote.
+    Counts older than the lag but younger than :data:`STALE_LAGS` lags are answered as they
+    are while :data:`RECOUNTS` counts them again in the background."""
     now, own = time.monotonic(), store.graph_writes
     with _PROFILES_LOCK:
-        entry = _PROFILES.get(key, {}).get((person, limit))
+        entry = _PROFILES.get(store.cache_key, {}).get((person, limit))
     # with a read lag (a server while another process ingests), counts younger than the lag
     # when this process wrote nothing since, without even counting the rows
-    if entry is not None and entry[2] == own and now - entry[1] < store.read_lag:
-        return copy.deepcopy(entry[3])
+    if entry is not None and entry[2] == own and store.read_lag > 0:
+        age = now - entry[1]
+        if age < store.read_lag:
+            return copy.deepcopy(entry[3])
+        if age < STALE_LAGS * store.read_lag:
+            RECOUNTS.ask(store, person, limit)
+            return copy.deepcopy(entry[3])
+    return copy.deepcopy(_count(store, connection, person, limit))
+
+
+def _count(store: Store, connection: Connection, person: int, limit: int) -> dict[str, Any]:
+    """Count ``person``'s aggregates unless the store did not change since the kept ones, and
+    keep them (as new)."""
+    now, own = time.monotonic(), store.graph_writes
+    with _PROFILES_LOCK:
+        entry = _PROFILES.get(store.cache_key, {}).get((person, limit))
     state = _change_state(connection)
     if entry is not None and entry[0] == state:
         found = entry[3]  # still current (and younger again)
     else:
         found = _aggregates(connection, person, limit)
     with _PROFILES_LOCK:
-        entries = _PROFILES.setdefault(key, {})
+        entries = _PROFILES.setdefault(store.cache_key, {})
         if len(entries) >= PROFILE_CACHE:
             entries.clear()
         entries[(person, limit)] = (state, now, own, found)
-    return copy.deepcopy(found)
+    return found
+
+
+class Recounts:
+    """Profiles counted again in one background thread (at ``nice`` :data:`RECOUNT_NICE`),
+    each (store, person, limit) queued once at a time, so that a reader of counts past the
+    read lag is not the one who waits for them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queued: set[tuple[str, int, int]] = set()
+        self._queue: queue.SimpleQueue[tuple[Store, int, int]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def ask(self, store: Store, person: int, limit: int) -> None:
+        """Count ``person``'s aggregates again soon (once, however often asked meanwhile)."""
+        with self._lock:
+            if (store.cache_key, person, limit) in self._queued:
+                return
+            self._queued.add((store.cache_key, person, limit))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="knotwork-recounts", daemon=True
+                )
+                self._thread.start()
+        self._queue.put((store, person, limit))
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Whether every asked recount ended within ``timeout`` seconds (for tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._queued:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def _run(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):  # Linux: this thread's priority
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RECOUNT_NICE)
+        while True:
+            store, person, limit = self._queue.get()
+            try:
+                with store.connect() as connection:
+                    _count(store, connection, person, limit)
+            except Exception:  # the next reader counts in its own thread
+                log.exception("counting the profile of %s again failed", person)
+            finally:
+                with self._lock:
+                    self._queued.discard((store.cache_key, person, limit))
+
+
+#: Counts older than the read lag are served while recounted, up to this many lags old.
+STALE_LAGS = 2.0
+#: The OS priority (nice) of the recounting thread.
+RECOUNT_NICE = 10
+#: The background recounts of this process.
+RECOUNTS = Recounts()
 
 
 def forget_profiles() -> None:
@@ -379,6 +457,9 @@ def suggest(store: Store, *, limit: int | None = None) -> list[dict[str, Any]]:
 
 __all__ = [
     "PERSON_TO_ITEM",
+    "RECOUNTS",
+    "STALE_LAGS",
+    "Recounts",
     "active_merges",
     "candidates",
     "follow",
