@@ -73,8 +73,9 @@ FULL_COLLECTION_EVERY = 100
 #: The background thread's OS priority (nice): readers come first, ingest jobs (19) last.
 NICE = 10
 #: The background thread rests at least this share of its time (a round that took 1 s is
-#: followed by 1 s of rest), so that it never takes a whole core from the readers.
-REST_SHARE = 0.5
+#: followed by 3 s of rest), so that it takes at most a quarter of a core from the readers
+#: (0.5 let the rounds of a long ingest job run half the time, with reads slower throughout).
+REST_SHARE = 0.75
 #: The view cache's memo key holding the store's write count when the view was read.
 _WRITES = ("serving", "graph-writes")
 

@@ -173,9 +173,16 @@ def _index_at(
         store.close()
 
 
+#: The indexing process's priority (``os.nice`` increment): the lowest, as ingest jobs. Its
+#: texts come from a job's batches, and at 10 it took the cores from readers while a job ran
+#: (``bench/api_load.py``: read p99 during ingest 145-184 ms at 10, 109-126 ms at 19, with
+#: :data:`~knotwork.graph.serving.REST_SHARE` 0.75).
+INDEX_NICE = 19
+
+
 def _lower_priority() -> None:
     with contextlib.suppress(OSError):
-        os.nice(10)
+        os.nice(INDEX_NICE)
 
 
 _INDEXER: ProcessPoolExecutor | None = None
