@@ -46,8 +46,6 @@ def _threadsafe_layer() -> bool:
             importlib.import_module(f"numba.np.ufunc.{name}")
         except ImportError:
             continue
-        if asked == "default":
-            numba.config.THREADING_LAYER = "threadsafe"  # type: ignore[attr-defined]
         return True
     return False
 
@@ -56,6 +54,8 @@ def _threadsafe_layer() -> bool:
 #: server's other threads then answer requests while a kernel ranks a graph in one of them.
 #: Held, a 40 ms who-knows walk or a view's warm-up PageRank stalled every other request.
 NOGIL = _threadsafe_layer()
+if NOGIL and "NUMBA_THREADING_LAYER" not in os.environ:  # never fall back to ``workqueue``
+    numba.config.THREADING_LAYER = "threadsafe"  # type: ignore[attr-defined]
 
 #: Floating-point liberties of the kernels that sum over links: the float32 sum of a row may
 #: be reordered (vectorised, several partial sums) and multiply-adds fused. Summing a row in

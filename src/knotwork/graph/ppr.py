@@ -511,11 +511,16 @@ class FastWalk:
 
 
 def top(nodes: npt.NDArray[np.int64], values: FloatArray, k: int) -> npt.NDArray[np.int64]:
-    """The ``k`` nodes of highest value, best first (ties by node id).
+    """The ``k`` nodes of highest value, best first (ties by node id). Only the nodes at or
+    above the ``k``-th value are sorted.
 
     >>> top(np.array([4, 2, 9]), np.array([0.1, 0.5, 0.1]), 2).tolist()
     [2, 4]
     """
+    if 0 < k < len(values):
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        kept = values >= kth  # ties at the k-th value are all kept, then ordered by id
+        nodes, values = nodes[kept], values[kept]
     order = np.lexsort((nodes, -values))
     return nodes[order[:k]]
 

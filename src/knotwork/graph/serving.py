@@ -33,10 +33,8 @@ calls it once the job ended, so that a client that saw its job finish sees its d
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
-import os
 import sys
 import threading
 import time
@@ -54,6 +52,7 @@ from knotwork.graph.view import (
     publish,
 )
 from knotwork.store.engine import Store
+from knotwork.store.priority import lower_priority
 
 #: Seconds between two looks at the store when no reader asked.
 POLL_SECONDS = 2.0
@@ -70,7 +69,7 @@ SWITCH_SECONDS = 0.001
 KERNEL_THREADS = 1
 #: Collections of the middle generation between two full collections (Python's default: 10).
 FULL_COLLECTION_EVERY = 100
-#: The background thread's OS priority (nice): readers come first, ingest jobs (19) last.
+#: How much lower the background thread runs (nice): readers come first, ingest jobs (19) last.
 NICE = 10
 #: The background thread rests at least this share of its time (a round that took 1 s is
 #: followed by 3 s of rest), so that it takes at most a quarter of a core from the readers
@@ -224,8 +223,7 @@ class Serving:
                 busy.release()
 
     def _run(self) -> None:
-        with contextlib.suppress(AttributeError, OSError):  # Linux: one thread's own priority
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+        lower_priority(NICE, thread=True)
         while not self._stopped.is_set():
             self._wake.wait(self.poll)
             self._wake.clear()

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
 
-from knotwork.graph.ppr import FastWalk
+from knotwork.graph.ppr import FastWalk, top
 from knotwork.graph.rank import RankResult, Walk
 from knotwork.graph.view import DAY, DEFAULT_HALF_LIFE_DAYS, GraphView, cached_view
 from knotwork.model import NodeKind
@@ -146,11 +146,7 @@ def _ranked(
     computed_by: str,
 ) -> list[dict[str, Any]]:
     candidates = np.flatnonzero(chosen & (scores > 0))
-    if limit < len(candidates):  # the best ``limit`` without sorting all (ties kept)
-        values = scores[candidates]
-        kth = np.partition(values, len(values) - limit)[len(values) - limit]
-        candidates = candidates[values >= kth]
-    order = candidates[np.argsort(-scores[candidates], kind="stable")][:limit]
+    order = top(candidates, scores[candidates], limit)
     info = describe(store, [int(view.ids[i]) for i in order])
     result = []
     for rank, position in enumerate(order.tolist(), start=1):

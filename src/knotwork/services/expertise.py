@@ -39,7 +39,7 @@ import scipy.sparse as sp
 
 from knotwork.errors import InputError, NotFoundError
 from knotwork.graph.live import lineage
-from knotwork.graph.ppr import FastWalk
+from knotwork.graph.ppr import FastWalk, top
 from knotwork.graph.rank import Walk
 from knotwork.graph.view import (
     DAY,
@@ -400,13 +400,10 @@ class ExpertiseIndex:
         links, items, flows = self._flows(mass, person)
         total = float(flows.sum()) or 1.0
         distinct, inverse = np.unique(items, return_inverse=True)  # a person's few items
-        per_item = np.bincount(inverse, weights=flows, minlength=len(distinct))
-        if limit < len(distinct):  # the best ``limit`` without sorting all (ties kept)
-            kth = np.partition(per_item, len(per_item) - limit)[len(per_item) - limit]
-            chosen = np.flatnonzero(per_item >= kth)
-        else:
-            chosen = np.arange(len(distinct))
-        best = chosen[np.argsort(-per_item[chosen], kind="stable")][:limit]
+        per_item = np.bincount(inverse, weights=flows, minlength=len(distinct)).astype(
+            np.float64, copy=False
+        )
+        best = top(np.arange(len(distinct)), per_item, limit)
         result = []
         for position in best.tolist():
             if per_item[position] <= 0:
@@ -503,7 +500,7 @@ def who_knows(
     seeds, terms = index.seeds(store, query)
     mass, score = index.rank(seeds)
     candidates = np.flatnonzero(score > 0)
-    order = candidates[np.argsort(-score[candidates], kind="stable")][:limit]
+    order = top(candidates, score[candidates], limit)
     raws = {p: index.evidence(mass, p, seeds, evidence) if evidence else [] for p in order.tolist()}
     wanted = order.tolist() + [item for raw in raws.values() for item, *_ in raw]
     info = describe(store, [int(index.view.ids[i]) for i in wanted])

@@ -87,7 +87,7 @@ def _person_of(store: Store, alias: str) -> int | None:
     key, now, own = (store.cache_key, alias), time.monotonic(), store.graph_writes
     with _PEOPLE_LOCK:
         entry = _PEOPLE.get(key)
-    if entry is not None and entry[2] == own and now - entry[1] < store.read_lag:
+    if entry is not None and store.within_read_lag(entry[1], entry[2]):
         return entry[0]
     with store.connect() as connection:
         found = candidates(connection, alias)

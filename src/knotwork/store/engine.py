@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -108,6 +109,21 @@ class Store:
         """Count one committed write to the graph's tables (see :attr:`graph_writes`)."""
         with self._writes_lock:
             self.graph_writes += 1
+
+    def within_read_lag(self, since: float, writes: int, *, lags: float = 1.0) -> bool:
+        """Whether an answer read at ``since`` (``time.monotonic()``), when this process had
+        made ``writes`` graph writes, may still be served: this process wrote nothing to the
+        graph since, and less than ``lags`` times :attr:`read_lag` passed (never without a
+        read lag).
+
+        >>> store = Store.open("sqlite://")
+        >>> store.within_read_lag(time.monotonic(), store.graph_writes)
+        False
+        >>> store.read_lag = 30.0
+        >>> store.within_read_lag(time.monotonic(), store.graph_writes)
+        True
+        """
+        return writes == self.graph_writes and time.monotonic() - since < lags * self.read_lag
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Store:

@@ -16,11 +16,9 @@ knotwork.errors.NotFoundError: ada@example.org: no person has this alias
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import logging
-import os
 import queue
 import threading
 import time
@@ -35,6 +33,7 @@ from knotwork.errors import InputError, NotFoundError
 from knotwork.model import Flag, LinkKind, NodeKind
 from knotwork.store import schema
 from knotwork.store.engine import Store
+from knotwork.store.priority import lower_priority
 
 log = logging.getLogger(__name__)
 
@@ -206,18 +205,15 @@ def _cached_aggregates(
     (a server while another process ingests), until that lag passed or this process wrote.
     Counts older than the lag but younger than :data:`STALE_LAGS` lags are answered as they
     are while :data:`RECOUNTS` counts them again in the background."""
-    now, own = time.monotonic(), store.graph_writes
     with _PROFILES_LOCK:
         entry = _PROFILES.get(store.cache_key, {}).get((person, limit))
     # with a read lag (a server while another process ingests), counts younger than the lag
     # when this process wrote nothing since, without even counting the rows
-    if entry is not None and entry[2] == own and store.read_lag > 0:
-        age = now - entry[1]
-        if age < store.read_lag:
-            return copy.deepcopy(entry[3])
-        if age < STALE_LAGS * store.read_lag:
-            RECOUNTS.ask(store, person, limit)
-            return copy.deepcopy(entry[3])
+    if entry is not None and store.within_read_lag(entry[1], entry[2]):
+        return copy.deepcopy(entry[3])
+    if entry is not None and store.within_read_lag(entry[1], entry[2], lags=STALE_LAGS):
+        RECOUNTS.ask(store, person, limit)
+        return copy.deepcopy(entry[3])
     return copy.deepcopy(_count(store, connection, person, limit))
 
 
@@ -275,8 +271,7 @@ class Recounts:
         return False
 
     def _run(self) -> None:
-        with contextlib.suppress(AttributeError, OSError):  # Linux: this thread's priority
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RECOUNT_NICE)
+        lower_priority(RECOUNT_NICE, thread=True)
         while True:
             store, person, limit = self._queue.get()
             try:
@@ -291,7 +286,7 @@ class Recounts:
 
 #: Counts older than the read lag are served while recounted, up to this many lags old.
 STALE_LAGS = 2.0
-#: The OS priority (nice) of the recounting thread.
+#: How much lower the recounting thread runs (nice).
 RECOUNT_NICE = 10
 #: The background recounts of this process.
 RECOUNTS = Recounts()

@@ -45,6 +45,7 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Tex
 from knotwork.errors import InputError, KnotworkError, NotFoundError
 from knotwork.ingest.base import Source
 from knotwork.store.engine import Store
+from knotwork.store.priority import lower_priority
 
 #: The states of a job, in the order they are reached; the last three are final.
 STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -226,8 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     when the process ``PARENT`` (the server) is gone. The exit status is 0 when the job is done.
     """
     job, kind, path, parent = argv if argv is not None else sys.argv[1:]
-    if hasattr(os, "nice"):  # POSIX
-        os.nice(NICE)
+    lower_priority(NICE)
     signalled: list[str] = []
     signal.signal(signal.SIGTERM, lambda signum, _: signalled.append(signal.Signals(signum).name))
 

@@ -14,9 +14,7 @@ Scoring uses the ``bm25s`` library (sparse precomputed scores, Lucene's BM25 var
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
-import os
 import re
 import threading
 from collections.abc import Sequence
@@ -30,6 +28,7 @@ from sqlalchemy import select
 from knotwork.model import NodeKind
 from knotwork.store import schema
 from knotwork.store.engine import Store
+from knotwork.store.priority import lower_priority
 
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
@@ -180,11 +179,6 @@ def _index_at(
 INDEX_NICE = 19
 
 
-def _lower_priority() -> None:
-    with contextlib.suppress(OSError):
-        os.nice(INDEX_NICE)
-
-
 _INDEXER: ProcessPoolExecutor | None = None
 _INDEXER_LOCK = threading.Lock()
 
@@ -201,7 +195,9 @@ def index_elsewhere(enabled: bool = True) -> None:
     with _INDEXER_LOCK:
         if enabled and _INDEXER is None:
             context = multiprocessing.get_context("spawn")  # the server has threads: no fork
-            _INDEXER = ProcessPoolExecutor(1, mp_context=context, initializer=_lower_priority)
+            _INDEXER = ProcessPoolExecutor(
+                1, mp_context=context, initializer=lower_priority, initargs=(INDEX_NICE,)
+            )
         elif not enabled and _INDEXER is not None:
             _INDEXER.shutdown(cancel_futures=True)
             _INDEXER = None
