@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from scipy.sparse import csgraph
 
 from knotwork.graph import kernels
 from knotwork.graph.ppr import FastWalk, node_order, scc_order
@@ -62,6 +63,25 @@ def test_levels_of_a_layered_graph_are_its_layers() -> None:
         condensed.indptr.astype(np.int64), condensed.indices.astype(np.int32), topo
     )
     assert level.tolist() == np.repeat(np.arange(4), [50, 80, 120, 40]).tolist()
+
+
+def test_strong_components_are_scipys() -> None:
+    rng = np.random.default_rng(5)
+    for n, m in [(1, 0), (6, 0), (200, 150), (500, 900), (3000, 12_000)]:
+        src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+        matrix = sp.csr_matrix((np.ones(m), (src, dst)), shape=(n, n))
+        count, label = kernels.strong_components(
+            matrix.indptr.astype(np.int64), matrix.indices.astype(np.int32)
+        )
+        expected_count, expected = csgraph.connected_components(
+            matrix, directed=True, connection="strong"
+        )
+        assert count == expected_count
+        # the same partition: each of our components is exactly one of scipy's
+        pairs = set(zip(label.tolist(), expected.tolist(), strict=True))
+        assert len(pairs) == count
+        # and sinks come first: no link leads from a component to a later-numbered one
+        assert (label[src] >= label[dst]).all()
 
 
 def test_waves_hold_no_link_inside_and_follow_the_levels() -> None:

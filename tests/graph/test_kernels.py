@@ -90,6 +90,21 @@ def test_warm_start_after_new_links_takes_fewer_iterations() -> None:
     assert np.abs(warm.vector - cold.vector).sum() < 1e-5
 
 
+def test_pull_iteration_stops_where_float32_rounding_stops_its_progress() -> None:
+    # a tolerance far below float32's resolution of a unit total cannot be met: the iteration
+    # stops once the change no longer falls, long before max_iter, at the reference's answer
+    matrix = power_law_graph(5000, 40_000, seed=11)
+    walk = FastWalk(matrix)
+    stalled = walk.pagerank(tol=1e-13, max_iter=5000)
+    assert not stalled.converged
+    assert stalled.iterations < 300
+    exact = pagerank(matrix, tol=1e-12).vector
+    assert np.abs(stalled.vector - exact).sum() < 2e-6
+    # a warm start from that answer stops after a few steps of rounding noise
+    again = walk.pagerank(tol=1e-13, max_iter=5000, start=stalled.vector)
+    assert again.iterations <= 10 < stalled.iterations
+
+
 def with_cycles(n: int, m: int, seed: int) -> sp.csr_matrix:
     """A power-law graph whose links mostly go forward (a DAG part, as in a work graph: people
     to items to files) plus a few backward ones that close cycles, and self-loops."""

@@ -222,7 +222,9 @@ def scc_order(
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
     pattern = sp.csr_matrix(adjacency, dtype=np.float64)
-    count, label = csgraph.connected_components(pattern, directed=True, connection="strong")
+    count, label = kernels.strong_components(
+        pattern.indptr.astype(np.int64), pattern.indices.astype(np.int32)
+    )
     coo = pattern.tocoo()
     across = label[coo.row] != label[coo.col]
     condensed = sp.csr_matrix(

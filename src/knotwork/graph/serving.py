@@ -192,6 +192,7 @@ class Serving:
             self._round_now()
 
     def _round_now(self) -> None:
+        began = time.perf_counter()
         with _LOCK:
             keys = [key for key in _VIEWS if key[0] == self.key]
         writes = self.store.graph_writes
@@ -206,6 +207,7 @@ class Serving:
                     continue  # a reader brings this one up to date itself
                 held.append(busy)
                 views[key] = refresh(self.store, hit, as_of=key[1], half_life_days=key[2])
+            log.debug("views of %s read in %.3f s", self.key, time.perf_counter() - began)
             changed = any(view is not _VIEWS.get(key) for key, view in views.items())
             if changed:
                 _LOCAL.views = views
@@ -215,6 +217,7 @@ class Serving:
                     log.exception("warming the new views of %s failed", self.key)
                 finally:
                     _LOCAL.views = None
+                log.debug("views of %s warmed at %.3f s", self.key, time.perf_counter() - began)
             for key, view in views.items():
                 view._cache[_WRITES] = max(writes, _written(view))
                 publish(key, view)

@@ -30,7 +30,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import bm25s
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import and_, func, select
@@ -184,21 +183,17 @@ def _base_index(store: Store, mark: tuple[int, int]) -> TextIndex:
     name = hashlib.sha256(f"{store.url}|{mark}".encode()).hexdigest()[:24]
     folder = _cache_dir() / name
     try:
-        nodes = np.load(folder / "nodes.npy")
-        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False, verbosity=0)
-        return TextIndex(nodes, retriever)
+        return TextIndex.load(folder)
     except (OSError, ValueError, KeyError):
         pass
     index = TextIndex.build(store)
-    if index._retriever is not None:
-        try:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            scratch = Path(tempfile.mkdtemp(dir=folder.parent))
-            index._retriever.save(str(scratch), show_progress=False)
-            np.save(scratch / "nodes.npy", index.nodes)
-            scratch.rename(folder)
-        except OSError:
-            pass  # another process saved it first, or no room: the index still serves
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=folder.parent))
+        index.save(scratch)
+        scratch.rename(folder)
+    except OSError:
+        pass  # another process saved it first, or no room: the index still serves
     return index
 
 
