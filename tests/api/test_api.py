@@ -6,7 +6,9 @@ import csv
 import hashlib
 import json
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,35 @@ def test_limits(new_api: Any) -> None:
     codes = [api.client.get("/api/v1/me", headers=headers).status_code for _ in range(4)]
     assert codes[-1] == 429 and 200 in codes
     assert api.client.get("/api/v1/me", headers=api.as_("ada")).status_code == 200  # per token
+
+
+def test_routes_answer_at_most_limits_threads_at_once(new_api: Any, monkeypatch: Any) -> None:
+    import knotwork.api.ask as ask
+
+    running, most, lock = [0], [0], threading.Lock()
+    ranked = ask.top_people
+
+    def slow_top_people(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return ranked(*args, **kwargs)
+
+    monkeypatch.setattr(ask, "top_people", slow_top_people)
+    api = new_api(limits=Limits(threads=2))
+    # (entering the client runs the app's lifespan, which sets the limit)
+    with api.client, ThreadPoolExecutor(6) as pool:
+        codes = list(
+            pool.map(
+                lambda _: api.client.get("/api/v1/top/people", headers=api.as_("carol")),
+                range(6),
+            )
+        )
+    assert [c.status_code for c in codes] == [200] * 6
+    assert most[0] == 2  # the other four waited their turn
 
 
 def test_failed_token_attempts_are_rate_limited(new_api: Any) -> None:

@@ -16,10 +16,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Query, Request
 
 from knotwork.api.auth import Caller, StoreDep
 from knotwork.api.jobrunner import JobRunner
+from knotwork.api.limits import Limits
 from knotwork.errors import InputError
 from knotwork.graph.serving import serve_views, serving
 from knotwork.services.warm import warm_reads
@@ -41,6 +43,8 @@ def install(app: FastAPI) -> None:
 
     @asynccontextmanager
     async def lifespan(served: Any) -> AsyncIterator[Any]:
+        limits: Limits = app.state.limits
+        anyio.to_thread.current_default_thread_limiter().total_tokens = limits.threads
         views = serve_views(app.state.store, warm=warm_reads)
         index_elsewhere(True)  # texts are split into words in another process, not here
         try:
@@ -82,10 +86,11 @@ def _saved(data: bytes, suffix: str) -> Path:
 
 
 @router.get("/{job}")
-def progress(store: StoreDep, caller: Caller, job: str) -> dict[str, Any]:
+async def progress(store: StoreDep, caller: Caller, job: str) -> dict[str, Any]:
     """The progress of an ingest job: state (queued, running, done, failed, cancelled),
     records read (of total, when known), and the report or error when it ended."""
-    return settled_state(store, job)
+    # not on a route thread (see Limits.threads): a job that ended waits for a round
+    return await asyncio.to_thread(settled_state, store, job)
 
 
 def settled_state(store: Store, job: str) -> dict[str, Any]:

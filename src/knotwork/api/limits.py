@@ -31,6 +31,10 @@ class Limits:
     per_minute: int = 6000  # requests per token per minute
     failed_auth_per_minute: int = 30  # bad or missing tokens per client per minute
     timeout: float = 30.0  # seconds per request
+    #: Requests answered at once (the threads of the routes); the others wait their turn in
+    #: arrival order. At 80 mixed reads/s on DPDK with 2 cores, 40 at once (anyio's default)
+    #: contending for the cores and the interpreter lock gave a p99 of 4.3 s, 4 gave 1.1 s.
+    threads: int = 4
 
 
 class RateLimit:
