@@ -153,3 +153,30 @@ def test_a_round_pauses_the_collector_and_kernels_run_on_one_thread(
     finally:
         views.stop()
     assert ppr._THREAD_CAP[0] is None  # the kernels may use every thread again
+
+
+def test_a_round_reads_the_changes_once_for_every_view(
+    stores: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knotwork.graph import live
+
+    server, other = stores
+    reads: list[tuple[int, ...] | None] = []
+    read_store = live.read_store
+
+    def counted(store: Store, since: tuple[int, ...] | None = None) -> object:
+        reads.append(since)
+        return read_store(store, since=since)
+
+    views = serve_views(server, warm=lambda s: None, poll=3600)
+    try:
+        short, long = cached_view(server, half_life_days=30.0), cached_view(server)
+        monkeypatch.setattr(live, "read_store", counted)
+        commit(other, "late@x.org", "src/late.py")
+        views.settle()
+        assert reads == [short.mark]  # one read of what changed, for both views
+        for half_life in (30.0, None):
+            fresh = cached_view(server, **({"half_life_days": half_life} if half_life else {}))
+            assert has_person(fresh, "late@x.org") and fresh.mark != long.mark
+    finally:
+        views.stop()

@@ -289,20 +289,56 @@ def extend(view: GraphView, nodes: NodeArrays, links: LinkArrays) -> GraphView |
     return result
 
 
+#: How :func:`refresh` reads what changed: ``read(store, since)`` as :func:`read_store`.
+Changes = Callable[[Store, tuple[int, ...]], tuple[NodeArrays, LinkArrays, tuple[int, ...]]]
+
+
+def _read_changes(
+    store: Store, since: tuple[int, ...]
+) -> tuple[NodeArrays, LinkArrays, tuple[int, ...]]:
+    return read_store(store, since=since)
+
+
+def shared_changes() -> Changes:
+    """A reader of changes for :func:`refresh` that reads each mark's changes once: the views
+    of one store (one per decay setting) refreshed together share the new rows, which a server
+    otherwise read from the database, and held the interpreter lock for, once per view.
+
+    >>> from knotwork.graph.sample import sample_store
+    >>> store = sample_store()
+    >>> read = shared_changes()
+    >>> first = refresh(store, GraphView.build(store), read=read)
+    >>> read(store, first.mark) is read(store, first.mark)
+    True
+    """
+    done: dict[tuple[int, ...], tuple[NodeArrays, LinkArrays, tuple[int, ...]]] = {}
+
+    def read(
+        store: Store, since: tuple[int, ...]
+    ) -> tuple[NodeArrays, LinkArrays, tuple[int, ...]]:
+        if since not in done:
+            done[since] = read_store(store, since=since)
+        return done[since]
+
+    return read
+
+
 def refresh(
     store: Store,
     view: GraphView | None,
     *,
     as_of: int | None = None,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    read: Changes = _read_changes,
 ) -> GraphView:
     """``view`` if the store did not change since it was read, else a view with what changed
     added (:func:`extend`), else a full rebuild. ``as_of``/``half_life_days`` are used for a
-    view built from scratch (``view`` is ``None``)."""
+    view built from scratch (``view`` is ``None``); ``read`` reads what changed since a mark
+    (see :func:`shared_changes`)."""
     if view is None or view.mark is None:
         return GraphView.build(store, as_of=as_of, half_life_days=half_life_days)
     mark = view.mark
-    nodes, links, new = read_store(store, since=mark)
+    nodes, links, new = read(store, mark)
     if new == mark:
         return view
     appended = new[1] == mark[1] + len(links.src) and new[3] == mark[3] + len(nodes.ids)

@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from knotwork.graph.live import refresh
+from knotwork.graph.live import refresh, shared_changes
 from knotwork.graph.ppr import limit_threads
 from knotwork.graph.view import (
     _LOCK,
@@ -196,6 +196,7 @@ class Serving:
         with _LOCK:
             keys = [key for key in _VIEWS if key[0] == self.key]
         writes = self.store.graph_writes
+        changes = shared_changes()  # the views of the store share what changed
         held: list[threading.Lock] = []
         views: dict[ViewKey, GraphView] = {}
         try:
@@ -206,7 +207,9 @@ class Serving:
                 if hit is None or not busy.acquire(blocking=False):
                     continue  # a reader brings this one up to date itself
                 held.append(busy)
-                views[key] = refresh(self.store, hit, as_of=key[1], half_life_days=key[2])
+                views[key] = refresh(
+                    self.store, hit, as_of=key[1], half_life_days=key[2], read=changes
+                )
             log.debug("views of %s read in %.3f s", self.key, time.perf_counter() - began)
             changed = any(view is not _VIEWS.get(key) for key, view in views.items())
             if changed:
