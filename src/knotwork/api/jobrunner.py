@@ -30,7 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from knotwork.errors import KnotworkError
 from knotwork.store.engine import Store
-from knotwork.store.jobs import finish_job, new_job, prune_jobs, run_job
+from knotwork.store.jobs import NICE, finish_job, new_job, prune_jobs, run_job
+from knotwork.store.priority import lower_priority
 
 #: Seconds a job process gets to end by itself at shutdown, before it is killed.
 STOP_GRACE = 5.0
@@ -73,6 +74,7 @@ class JobRunner:
             reason = f"cannot start the job's process: {error}"
             finish_job(self.store, job, "failed", error=_error(job, reason))
             return job
+        lower_priority(NICE, process=process.pid)  # its start-up too (it lowers itself later)
         with self._lock:
             self._processes[job] = process
         threading.Thread(target=self._reap, args=(job, process), daemon=True).start()
