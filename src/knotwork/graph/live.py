@@ -290,13 +290,7 @@ def extend(view: GraphView, nodes: NodeArrays, links: LinkArrays) -> GraphView |
 
 
 #: How :func:`refresh` reads what changed: ``read(store, since)`` as :func:`read_store`.
-Changes = Callable[[Store, tuple[int, ...]], tuple[NodeArrays, LinkArrays, tuple[int, ...]]]
-
-
-def _read_changes(
-    store: Store, since: tuple[int, ...]
-) -> tuple[NodeArrays, LinkArrays, tuple[int, ...]]:
-    return read_store(store, since=since)
+Changes = Callable[[Store, tuple[int, ...] | None], tuple[NodeArrays, LinkArrays, tuple[int, ...]]]
 
 
 def shared_changes() -> Changes:
@@ -311,10 +305,10 @@ def shared_changes() -> Changes:
     >>> read(store, first.mark) is read(store, first.mark)
     True
     """
-    done: dict[tuple[int, ...], tuple[NodeArrays, LinkArrays, tuple[int, ...]]] = {}
+    done: dict[tuple[int, ...] | None, tuple[NodeArrays, LinkArrays, tuple[int, ...]]] = {}
 
     def read(
-        store: Store, since: tuple[int, ...]
+        store: Store, since: tuple[int, ...] | None
     ) -> tuple[NodeArrays, LinkArrays, tuple[int, ...]]:
         if since not in done:
             done[since] = read_store(store, since=since)
@@ -329,7 +323,7 @@ def refresh(
     *,
     as_of: int | None = None,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
-    read: Changes = _read_changes,
+    read: Changes = read_store,
 ) -> GraphView:
     """``view`` if the store did not change since it was read, else a view with what changed
     added (:func:`extend`), else a full rebuild. ``as_of``/``half_life_days`` are used for a
