@@ -380,9 +380,11 @@ if __name__ == "__main__":
         "--trace", type=Path, help="write each read during ingest (start s, class, ms) here"
     )
     os.chdir(tempfile.gettempdir())
+    run = asyncio.run
     try:  # the C event loop (a dependency of the server), for the client's part too
         import uvloop
 
-        uvloop.run(main(parser.parse_args()))
+        run = uvloop.run
     except ImportError:
-        asyncio.run(main(parser.parse_args()))
+        pass
+    run(main(parser.parse_args()))
