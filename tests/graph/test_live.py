@@ -48,7 +48,7 @@ def assert_same(live: GraphView, full: GraphView) -> None:
     for name in ("ids", "kind", "flags", "src", "dst", "link_kind", "time", "trusted"):
         assert np.array_equal(getattr(live, name), getattr(full, name)), name
     assert np.array_equal(live.last_active, full.last_active)
-    assert live.keys == full.keys and live.as_of == full.as_of
+    assert list(live.keys) == list(full.keys) and live.as_of == full.as_of
     np.testing.assert_allclose(live.weight, full.weight, rtol=1e-6)
     a, b = live.matrix(WEIGHTS), full.matrix(WEIGHTS)
     assert abs(a - b).max() < 1e-6

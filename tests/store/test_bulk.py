@@ -30,7 +30,7 @@ def test_load_is_idempotent_and_the_view_is_the_graphs(store: Store) -> None:
     assert digest(store) == first
     assert count(store, schema.links) == 5_000
     view, expected = GraphView.build(store), graph.to_view()
-    assert np.array_equal(view.ids, expected.ids) and view.keys == expected.keys
+    assert np.array_equal(view.ids, expected.ids) and list(view.keys) == list(expected.keys)
     assert np.array_equal(view.src, expected.src) and np.array_equal(view.dst, expected.dst)
     assert np.array_equal(view.weight, expected.weight)
 

@@ -335,6 +335,17 @@ class FastWalk:
         array = np.asarray(values, dtype=np.float64)
         if array.shape != (self.n,):
             raise ValueError(f"expected a vector of {self.n} values, got shape {array.shape}")
+        nonzero = np.flatnonzero(array)
+        if 4 * nonzero.size < self.n:  # a query's few seeds: no pass over every node but one
+            picked = array[nonzero]
+            if (picked < 0).any():
+                raise ValueError("a distribution cannot have negative values")
+            total = float(picked.sum())
+            if total <= 0:
+                return np.zeros(0, dtype=np.float32)
+            inner = np.zeros(self.n, dtype=np.float32)
+            inner[self.rank_of[nonzero]] = picked / total
+            return inner
         if (array < 0).any():
             raise ValueError("a distribution cannot have negative values")
         total = float(array.sum())
@@ -400,8 +411,9 @@ class FastWalk:
                 self.last_work = int(iterations) * self.n_links
         finally:
             numba.set_num_threads(before)
-        result = vector.astype(np.float64)[self.rank_of]
-        return RankResult(result / result.sum(), int(iterations), bool(change < tol))
+        result = vector[self.rank_of].astype(np.float64)
+        result /= result.sum()
+        return RankResult(result, int(iterations), bool(change < tol))
 
     def method_for(self, seeds: Mapping[int, float]) -> Method:
         """The method :meth:`personalized` uses for ``seeds`` (see the module docstring)."""

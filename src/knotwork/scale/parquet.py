@@ -39,7 +39,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from knotwork.errors import InputError
-from knotwork.graph.view import LINK_KINDS, NODE_KINDS, GraphView
+from knotwork.graph.view import LINK_KINDS, NODE_KINDS, GraphView, key_array
 
 #: Rows per Parquet file: files stay a few tens of MB, so a cluster reads them in parallel.
 ROWS_PER_FILE = 4_000_000
@@ -137,7 +137,7 @@ def read_view(folder: str | Path) -> GraphView:
         ids=ids,
         kind=np.array([codes[k] for k in nodes.column("kind").to_pylist()], dtype=np.int16),
         flags=np.zeros(len(ids), dtype=np.int64),
-        keys=[str(i) for i in ids.tolist()],
+        keys=key_array([str(i) for i in ids.tolist()]),
         src=np.asarray(links["src"], dtype=np.int32),
         dst=np.asarray(links["dst"], dtype=np.int32),
         link_kind=link_kind,

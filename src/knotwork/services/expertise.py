@@ -187,9 +187,10 @@ class ExpertiseIndex:
         # objects the sort held it 12 ms on DPDK, stopping a server's readers)
         order = np.argsort(np.array([view.keys[i] for i in files], dtype=str), kind="stable")
         self.file_positions: IntArray = files[order]
-        self.paths: list[str] = [view.keys[i] for i in self.file_positions.tolist()]
-        self.path_array = np.array(self.paths, dtype=object)
-        self.people = view.people() & (self.degree > 0)
+        #: The paths of the files in order (an array: the garbage collector does not walk it).
+        self.paths: npt.NDArray[np.object_] = view.keys[self.file_positions]
+        #: Positions of the people the walk reaches (who-knows ranks only them).
+        self.people: IntArray = np.flatnonzero(view.people() & (self.degree > 0))
         changed = view.link_kind == LINK_KINDS.index("changed")
         self.file_commits = np.bincount(view.dst[changed], minlength=view.n_nodes).astype(
             np.float64
@@ -260,8 +261,8 @@ class ExpertiseIndex:
         return self.file_positions[found]
 
     def _range(self, low: str, high: str) -> IntArray:
-        start = int(np.searchsorted(self.path_array, low, side="left"))
-        stop = int(np.searchsorted(self.path_array, high, side="left"))
+        start = int(np.searchsorted(self.paths, low, side="left"))
+        stop = int(np.searchsorted(self.paths, high, side="left"))
         return np.arange(start, stop, dtype=np.int64)
 
     def text_index(self, store: Store) -> list[TextIndex]:
@@ -501,7 +502,7 @@ def who_knows(
     index = _index(store, as_of, half_life_days, settings)
     seeds, terms = index.seeds(store, query)
     mass, score = index.rank(seeds)
-    candidates = np.flatnonzero(score > 0)
+    candidates = index.people[score[index.people] > 0]
     order = top(candidates, score[candidates], limit)
     raws = {p: index.evidence(mass, p, seeds, evidence) if evidence else [] for p in order.tolist()}
     wanted = order.tolist() + [item for raw in raws.values() for item, *_ in raw]

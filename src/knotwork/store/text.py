@@ -20,8 +20,8 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import bm25s
 import numpy as np
@@ -136,17 +136,13 @@ class TextIndex:
 
     def __init__(self, nodes: npt.NDArray[np.int64], retriever: bm25s.BM25 | None) -> None:
         self.nodes = nodes
-        self._retriever = retriever
         self._vocabulary = Vocabulary(retriever.vocab_dict if retriever else {})
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the retriever's own dict and set of words (see :class:`Vocabulary`)."""
-        state = dict(self.__dict__)
-        if self._retriever is not None:
-            retriever = copy.copy(self._retriever)
+        if retriever is not None:
+            # kept without its own dict and set of words (see :class:`Vocabulary`): the set
+            # is a container the garbage collector walks item by item, stopping every thread
+            retriever = copy.copy(retriever)
             retriever.vocab_dict, retriever.unique_token_ids_set = {}, set()
-            state["_retriever"] = retriever
-        return state
+        self._retriever = retriever
 
     def save(self, folder: str | Path) -> None:
         """Write the index to ``folder`` (made if need be), for :meth:`load`.
@@ -161,7 +157,7 @@ class TextIndex:
         Path(folder).mkdir(parents=True, exist_ok=True)
         if self._retriever is not None:
             retriever = copy.copy(self._retriever)
-            retriever.vocab_dict = self._vocabulary.as_dict()  # dropped when it was pickled
+            retriever.vocab_dict = self._vocabulary.as_dict()  # not kept (see __init__)
             retriever.save(str(folder), show_progress=False)
         np.save(Path(folder) / "nodes.npy", self.nodes)
 
@@ -257,7 +253,8 @@ def _index_at(
         store.close()
 
 
-#: The indexing process's priority (``os.nice`` increment): the lowest, as ingest jobs. Its
+#: The indexing process's priority (``os.nice`` increment; in the idle scheduling class, see
+#: :func:`~knotwork.store.priority.lower_priority`): the lowest, as ingest jobs. Its
 #: texts come from a job's batches, and at 10 it took the cores from readers while a job ran
 #: (``bench/api_load.py``: read p99 during ingest 145-184 ms at 10, 109-126 ms at 19, with
 #: :data:`~knotwork.graph.serving.REST_SHARE` 0.75).
@@ -281,7 +278,7 @@ def index_elsewhere(enabled: bool = True) -> None:
         if enabled and _INDEXER is None:
             context = multiprocessing.get_context("spawn")  # the server has threads: no fork
             _INDEXER = ProcessPoolExecutor(
-                1, mp_context=context, initializer=lower_priority, initargs=(INDEX_NICE,)
+                1, mp_context=context, initializer=partial(lower_priority, INDEX_NICE, idle=True)
             )
         elif not enabled and _INDEXER is not None:
             _INDEXER.shutdown(cancel_futures=True)
