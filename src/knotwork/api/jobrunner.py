@@ -74,7 +74,7 @@ class JobRunner:
             reason = f"cannot start the job's process: {error}"
             finish_job(self.store, job, "failed", error=_error(job, reason))
             return job
-        lower_priority(NICE, process=process.pid, idle=True)  # its start-up too
+        lower_priority(NICE, process=process.pid)  # its start-up too (it lowers itself later)
         with self._lock:
             self._processes[job] = process
         threading.Thread(target=self._reap, args=(job, process), daemon=True).start()

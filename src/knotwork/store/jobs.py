@@ -51,10 +51,9 @@ from knotwork.store.priority import lower_priority
 STATES = ("queued", "running", "done", "failed", "cancelled")
 UNFINISHED = ("queued", "running")
 
-#: How much lower than the server a job process runs (``os.nice`` increment, and in the idle
-#: scheduling class, see :func:`~knotwork.store.priority.lower_priority`): the lowest
-#: priority, below the server's background work (its views, at 10), so that the work that
-#: readers wait for comes first (measured with ``bench/api_load.py``).
+#: How much lower than the server a job process runs (``os.nice`` increment): the lowest
+#: priority, below the server's background work (its views and text indexes, at 10), so that
+#: the work that readers wait for comes first (measured with ``bench/api_load.py``).
 NICE = 19
 
 #: Seconds between two progress writes of a running job.
@@ -224,12 +223,11 @@ def run_job(
 def main(argv: list[str] | None = None) -> int:
     """The job process: ``JOB KIND FILE PARENT`` (the store from ``KNOTWORK_DATABASE_URL``).
 
-    It lowers its priority (:data:`NICE`, idle class) and stops between two batches after a
-    SIGTERM or when the process ``PARENT`` (the server) is gone. The exit status is 0 when the
-    job is done.
+    It lowers its priority by :data:`NICE` and stops between two batches after a SIGTERM or
+    when the process ``PARENT`` (the server) is gone. The exit status is 0 when the job is done.
     """
     job, kind, path, parent = argv if argv is not None else sys.argv[1:]
-    lower_priority(NICE, idle=True)
+    lower_priority(NICE)
     signalled: list[str] = []
     signal.signal(signal.SIGTERM, lambda signum, _: signalled.append(signal.Signals(signum).name))
 

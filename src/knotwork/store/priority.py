@@ -4,10 +4,8 @@ rounds, recounts), so that the work its readers wait for comes first.
 >>> lower_priority(0, thread=True)   # no change, but allowed everywhere
 >>> import subprocess, sys
 >>> child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
->>> lower_priority(3, process=child.pid, idle=True)   # at once, before it has imported anything
+>>> lower_priority(3, process=child.pid)   # at once, before it has imported anything
 >>> os.getpriority(os.PRIO_PROCESS, child.pid) > os.getpriority(os.PRIO_PROCESS, 0)
-True
->>> os.sched_getscheduler(child.pid) == os.SCHED_IDLE
 True
 >>> child.kill(); child.wait() != 0
 True
@@ -20,29 +18,20 @@ import os
 import threading
 
 
-def lower_priority(
-    nice: int, *, thread: bool = False, process: int | None = None, idle: bool = False
-) -> None:
+def lower_priority(nice: int, *, thread: bool = False, process: int | None = None) -> None:
     """Run this process, or with ``thread`` only the calling thread (Linux), ``nice`` steps
     below the priority it has; or the child ``process`` (a pid) ``nice`` steps below this
     process, from the moment it starts rather than once it has imported what lowers it (a
-    job process's start-up took a core from the readers for about a second). With ``idle``,
-    also in Linux's idle scheduling class (``SCHED_IDLE``): a core runs it only when nothing
-    else wants that core, where at nice 19 it still got a share of a core that a reader was
-    waiting for. Threads it starts later inherit both. Where the system does not allow it,
-    nothing changes."""
+    job process's start-up took a core from the readers for about a second). Where the
+    system does not allow it, nothing changes."""
     with contextlib.suppress(AttributeError, OSError):
         if process is not None:
             os.setpriority(os.PRIO_PROCESS, process, os.getpriority(os.PRIO_PROCESS, 0) + nice)
-            ident = process
         elif thread:
             ident = threading.get_native_id()
             os.setpriority(os.PRIO_PROCESS, ident, os.getpriority(os.PRIO_PROCESS, ident) + nice)
         else:
             os.nice(nice)
-            ident = 0
-        if idle:
-            os.sched_setscheduler(ident, os.SCHED_IDLE, os.sched_param(0))
 
 
 __all__ = ["lower_priority"]

@@ -20,7 +20,6 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from pathlib import Path
 
 import bm25s
@@ -253,8 +252,7 @@ def _index_at(
         store.close()
 
 
-#: The indexing process's priority (``os.nice`` increment; in the idle scheduling class, see
-#: :func:`~knotwork.store.priority.lower_priority`): the lowest, as ingest jobs. Its
+#: The indexing process's priority (``os.nice`` increment): the lowest, as ingest jobs. Its
 #: texts come from a job's batches, and at 10 it took the cores from readers while a job ran
 #: (``bench/api_load.py``: read p99 during ingest 145-184 ms at 10, 109-126 ms at 19, with
 #: :data:`~knotwork.graph.serving.REST_SHARE` 0.75).
@@ -278,7 +276,7 @@ def index_elsewhere(enabled: bool = True) -> None:
         if enabled and _INDEXER is None:
             context = multiprocessing.get_context("spawn")  # the server has threads: no fork
             _INDEXER = ProcessPoolExecutor(
-                1, mp_context=context, initializer=partial(lower_priority, INDEX_NICE, idle=True)
+                1, mp_context=context, initializer=lower_priority, initargs=(INDEX_NICE,)
             )
         elif not enabled and _INDEXER is not None:
             _INDEXER.shutdown(cancel_futures=True)
