@@ -307,6 +307,14 @@ class FastWalk:
             if blocks is not None
             else np.zeros(0, dtype=bool)
         )
+        #: The blocks no link enters from another block (``order="scc"``): one that holds no
+        #: seed of a personalized query stays zero, unread (all of them in a symmetric walk).
+        self.closed = np.zeros(0, dtype=bool)
+        if blocks is not None:
+            owner = np.repeat(np.arange(len(blocks) - 1), np.diff(blocks))
+            rows = np.repeat(owner, np.diff(self.in_indptr))  # the block of each link's target
+            self.closed = np.ones(len(blocks) - 1, dtype=bool)
+            self.closed[rows[owner[self.in_indices] != rows]] = False
         self._estimate = np.zeros(n, dtype=np.float64)
         self._residual = np.zeros(n, dtype=np.float64)
         self._queued = np.zeros(n, dtype=bool)
@@ -329,29 +337,35 @@ class FastWalk:
         arrays += [self.in_indptr, self.in_indices, self.in_prob]
         return sum(int(a.nbytes) for a in arrays)
 
-    def _inner(self, values: FloatArray | None) -> npt.NDArray[np.float32]:
+    def _inner(
+        self, values: FloatArray | None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64] | None]:
+        """``values`` normalized, in the walk's order (empty: none or all zero), and where
+        they are not zero in that order when they are few (else ``None``)."""
+        empty = np.zeros(0, dtype=np.float32)
         if values is None:
-            return np.zeros(0, dtype=np.float32)
+            return empty, None
         array = np.asarray(values, dtype=np.float64)
         if array.shape != (self.n,):
             raise ValueError(f"expected a vector of {self.n} values, got shape {array.shape}")
-        nonzero = np.flatnonzero(array)
+        nonzero = np.flatnonzero(array != 0)  # (7x faster than on the floats themselves)
         if 4 * nonzero.size < self.n:  # a query's few seeds: no pass over every node but one
             picked = array[nonzero]
             if (picked < 0).any():
                 raise ValueError("a distribution cannot have negative values")
             total = float(picked.sum())
             if total <= 0:
-                return np.zeros(0, dtype=np.float32)
+                return empty, None
             inner = np.zeros(self.n, dtype=np.float32)
-            inner[self.rank_of[nonzero]] = picked / total
-            return inner
+            support = self.rank_of[nonzero]
+            inner[support] = picked / total
+            return inner, support
         if (array < 0).any():
             raise ValueError("a distribution cannot have negative values")
         total = float(array.sum())
         if total <= 0:
-            return np.zeros(0, dtype=np.float32)
-        return (array[self.perm] / total).astype(np.float32)
+            return empty, None
+        return (array[self.perm] / total).astype(np.float32), None
 
     def pagerank(
         self,
@@ -387,8 +401,13 @@ class FastWalk:
             raise ValueError("damping must be in [0, 1)")
         if self.n == 0:
             return RankResult(np.zeros(0), 0, True)
-        p = self._inner(personalization)
-        x = self._inner(start)
+        p, seeded = self._inner(personalization)
+        x, _ = self._inner(start)
+        skip = np.zeros(0, dtype=bool)
+        if self.blocks is not None and seeded is not None and x.shape[0] == 0:
+            # started from the seeds: a closed block without one stays zero
+            skip = self.closed.copy()
+            skip[np.searchsorted(self.blocks, seeded, side="right") - 1] = False
         if x.shape[0] == 0:
             x = p.copy() if p.shape[0] else np.full(self.n, 1.0 / self.n, dtype=np.float32)
         before = numba.get_num_threads()
@@ -400,7 +419,7 @@ class FastWalk:
                 x *= np.float32((1 - damping) / (1 - damping * (1 - float(x[self.dangling].sum()))))
                 vector, iterations, change, work = kernels.pagerank_blocks(
                     self.in_indptr, self.in_indices, self.in_prob, p, x, self.blocks, self.cut,
-                    damping, tol, max_iter, PARALLEL_ROWS, BLOCK_SHARE,
+                    damping, tol, max_iter, PARALLEL_ROWS, BLOCK_SHARE, skip,
                 )  # fmt: skip
                 self.last_work = int(work)
             else:
