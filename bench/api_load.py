@@ -12,7 +12,10 @@ For each ``--workers`` setting it prints, with the machine load:
 * saturation: the open-loop rate stepped up (``--saturation``) until the mixed reads' p99
   passes 1 s or errors appear; the highest rate that met it (goal >= 100/s);
 * during ingest: the same reads at ``--rate`` while ingest jobs (generated mbox uploads,
-  ``--messages`` each, one after another) run, next to the idle p99 (target <= 2x).
+  ``--messages`` each, one after another) run, next to the idle p99 (target <= 2x);
+* with ``--after``, idle again once the jobs ended: the same reads on the graph the jobs grew
+  (on DPDK they add about 240,000 mails in the window, 6x its nodes), which tells what the
+  growth costs the reads apart from the jobs running beside them.
 
 The reads go over keep-alive connections by a small HTTP/1.1 client (:class:`Reader`), so
 that the load generator takes little of the 2 cores it shares with the server; the ingest
@@ -208,6 +211,19 @@ class Ingesting:
         self.jobs: list[dict[str, object]] = []
         self.stopped = asyncio.Event()
         self.running = asyncio.Event()
+        #: The id of the last job started.
+        self.last = ""
+
+    async def finish(self) -> None:
+        """Wait until the last job started has ended (after :attr:`stopped` is set)."""
+        while self.last:
+            try:
+                state = (await self.client.get(f"/api/v1/ingest/{self.last}")).json()
+            except httpx.HTTPError:
+                continue
+            if state["state"] not in ("queued", "running"):
+                return
+            await asyncio.sleep(0.25)
 
     async def run(self) -> None:
         for payload in self.payloads:
@@ -220,6 +236,7 @@ class Ingesting:
             if response.status_code != 202:
                 print(f"  ingest job refused: {job}")
                 return
+            self.last = str(job["id"])
             state = job
             while not self.stopped.is_set():
                 try:
@@ -321,9 +338,6 @@ async def measure(args: argparse.Namespace, url: str, workers: int, token: str) 
             except TimeoutError:
                 print("  no ingest job was seen running within 2 minutes")
             while_ingesting = await drive(reader, args.rate, args.seconds, plan)
-            reader.close()
-            if reader.statuses:
-                print(f"  answers other than 200 (status: count): {reader.statuses}")
             during = report(f"during ingest at {args.rate:g}/s", while_ingesting)
             if args.trace:
                 with open(args.trace, "w") as out:
@@ -338,6 +352,16 @@ async def measure(args: argparse.Namespace, url: str, workers: int, token: str) 
             print(f"ingest jobs: {states or 'none finished'}; {read} messages read by them")
             errors = f", but {while_ingesting.failed()} errors" if while_ingesting.failed() else ""
             print(f"read p99 during ingest / idle: {during / idle:.2f}x (target <= 2x){errors}")
+            if args.after:
+                await ingesting.finish()  # (its progress answers once the views serve it all)
+                grown = report(
+                    f"idle after ingest at {args.rate:g}/s (the graph they grew)",
+                    await drive(reader, args.rate, args.seconds, plan),
+                )
+                print(f"read p99 during ingest / idle after it: {during / grown:.2f}x")
+            reader.close()
+            if reader.statuses:
+                print(f"  answers other than 200 (status: count): {reader.statuses}")
     finally:
         server.terminate()  # a job still running is cancelled by the server's shutdown
         try:
@@ -378,6 +402,12 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, nargs="+", default=[1])
     parser.add_argument(
         "--trace", type=Path, help="write each read during ingest (start s, class, ms) here"
+    )
+    parser.add_argument(
+        "--after",
+        action="store_true",
+        help="also measure idle reads once the jobs ended, on the graph they grew: what the "
+        "graph's growth costs, apart from the jobs running beside the reads",
     )
     os.chdir(tempfile.gettempdir())
     run = asyncio.run
