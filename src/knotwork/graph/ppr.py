@@ -311,7 +311,7 @@ class FastWalk:
         #: seed of a personalized query stays zero, unread (all of them in a symmetric walk).
         self.closed = np.zeros(0, dtype=bool)
         if blocks is not None:
-            owner = np.repeat(np.arange(len(blocks) - 1), np.diff(blocks))
+            owner = np.repeat(np.arange(len(blocks) - 1, dtype=np.int32), np.diff(blocks))
             rows = np.repeat(owner, np.diff(self.in_indptr))  # the block of each link's target
             self.closed = np.ones(len(blocks) - 1, dtype=bool)
             self.closed[rows[owner[self.in_indices] != rows]] = False

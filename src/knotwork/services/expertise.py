@@ -185,7 +185,7 @@ class ExpertiseIndex:
         files = np.flatnonzero(view.mask(NodeKind.FILE) & (self.degree > 0))
         # sorted as fixed-width text: numpy sorts it without the interpreter lock (as Python
         # objects the sort held it 12 ms on DPDK, stopping a server's readers)
-        order = np.argsort(np.array([view.keys[i] for i in files], dtype=str), kind="stable")
+        order = np.argsort(view.keys[files].astype(str), kind="stable")
         self.file_positions: IntArray = files[order]
         #: The paths of the files in order (an array: the garbage collector does not walk it).
         self.paths: npt.NDArray[np.object_] = view.keys[self.file_positions]
