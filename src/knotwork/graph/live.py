@@ -39,6 +39,7 @@ from knotwork.graph.view import (
     LinkArrays,
     NodeArrays,
     _decay,
+    _keys,
     _positions,
     key_array,
 )
@@ -187,13 +188,14 @@ def read_store(
     return nodes, links, state
 
 
-def _merge_keys(view: GraphView, new_ids: npt.NDArray[np.int64], new_keys: list[str]) -> KeyArray:
+def _merge_keys(view: GraphView, new_ids: npt.NDArray[np.int64], new_keys: KeyArray) -> KeyArray:
     """The keys of ``view`` with ``new_keys`` placed in id order (ids are hashes of the keys,
     so new nodes fall anywhere), copied in C.
 
     >>> from knotwork.graph.sample import sample_store
     >>> view = GraphView.build(sample_store())
-    >>> keys = _merge_keys(view, np.array([view.ids[2] + 1, view.ids[0] - 1]), ["b", "a"])
+    >>> new = np.array([view.ids[2] + 1, view.ids[0] - 1])
+    >>> keys = _merge_keys(view, new, key_array(["b", "a"]))
     >>> keys[0], keys[4], list(keys[1:4]) == list(view.keys[:3])
     ('a', 'b', True)
     >>> list(keys[5:]) == list(view.keys[3:])
@@ -203,7 +205,7 @@ def _merge_keys(view: GraphView, new_ids: npt.NDArray[np.int64], new_keys: list[
         return view.keys
     chosen = np.argsort(new_ids, kind="stable")
     at = np.searchsorted(view.ids, new_ids[chosen])
-    return np.insert(view.keys, at, key_array(new_keys)[chosen])
+    return np.insert(view.keys, at, new_keys[chosen])
 
 
 _LINEAGE = itertools.count(1)
@@ -238,8 +240,8 @@ def extend(view: GraphView, nodes: NodeArrays, links: LinkArrays) -> GraphView |
         return None
     kind = np.concatenate([view.kind, np.asarray(nodes.kind, np.int16)])[order]
     flags = np.concatenate([view.flags, nodes.flags])[order]
-    new_keys = nodes.keys if nodes.keys is not None else [f"#{i}" for i in nodes.ids.tolist()]
-    keys = _merge_keys(view, nodes.ids, list(new_keys))
+    new_keys = key_array(nodes.keys) if nodes.keys is not None else _keys(nodes.ids)
+    keys = _merge_keys(view, nodes.ids, new_keys)
     moved, _ = _positions(ids, view.ids)
     src, known_src = _positions(ids, links.src)
     dst, known_dst = _positions(ids, links.dst)
